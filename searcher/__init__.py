@@ -1,0 +1,174 @@
+"""searcher: full-text search for news archives, on Whoosh.
+
+>>> import searcher
+>>> ix = searcher.Index.open("index/", create=True)
+>>> summary = ix.add("corpus/")
+>>> page = ix.search("missile Erbil", limit=5)
+>>> [(h.rank, h.title) for h in page.hits]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from searcher import inspect as _inspect
+from searcher import store
+from searcher.extract import Gazetteer
+from searcher.indexer import IndexSettings, Progress, add_articles, index_paths
+from searcher.model import (
+    Article,
+    Facets,
+    Hit,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexStats,
+    IndexSummary,
+    QueryError,
+    ReadError,
+    ResultPage,
+    SearcherError,
+    Skip,
+    Span,
+)
+from searcher.search import SORTS, SearchOptions, run_search
+
+__version__ = store.VERSION
+__all__ = [
+    "Article",
+    "Facets",
+    "Hit",
+    "Index",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "IndexSettings",
+    "IndexStats",
+    "IndexSummary",
+    "QueryError",
+    "ReadError",
+    "ResultPage",
+    "SORTS",
+    "SearchOptions",
+    "SearcherError",
+    "Skip",
+    "Span",
+    "__version__",
+]
+
+
+class Index:
+    """A searcher index on disk: open or create it, add articles, search, inspect.
+
+    >>> with Index.open("index/", create=True) as ix:
+    ...     ix.add("corpus/").added
+    ...     ix.search("missile Erbil").total
+    """
+
+    def __init__(self, path: str | Path, whoosh_index, settings: IndexSettings | None = None) -> None:
+        self.path = Path(path)
+        self.settings = settings or IndexSettings()
+        self._ix = whoosh_index
+        self._gazetteer: Gazetteer | None = None
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = False, settings: IndexSettings | None = None) -> Index:
+        """Open the index at ``path``; with ``create=True`` make an empty one if there is none.
+
+        Raises :class:`IndexNotFoundError` when ``path`` holds no index (and ``create`` is false).
+        """
+        if create and not store.exists(path):
+            return cls(path, store.create(path), settings)
+        return cls(path, store.open_existing(path), settings)
+
+    @classmethod
+    def create(cls, path: str | Path, settings: IndexSettings | None = None) -> Index:
+        """Make a new, empty index at ``path``, replacing a searcher index that is there.
+
+        >>> Index.create("/tmp/news-index").stats().articles
+        0
+        """
+        return cls(path, store.create(path), settings)
+
+    def gazetteer(self) -> Gazetteer:
+        """The place-name gazetteer, loaded on first use and kept for this index object."""
+        if self._gazetteer is None:
+            self._gazetteer = Gazetteer.load()
+        return self._gazetteer
+
+    def add(self, *paths: str | Path, progress: Progress | None = None) -> IndexSummary:
+        """Index the files and folders in ``paths``: new and changed files are read,
+        unchanged ones skipped, and articles of files gone from those folders removed.
+
+        >>> Index.open("index/", create=True).add("corpus/").added
+        """
+        return index_paths(self._ix, paths, self.gazetteer, self.settings, progress)
+
+    def add_articles(self, articles: Iterable[Article]) -> IndexSummary:
+        """Add articles made in code; an article with the id of one already there replaces it.
+
+        >>> ix.add_articles([Article(id="a1", title="Missiles hit Erbil", body="...")]).added
+        1
+        """
+        return add_articles(self._ix, articles, self.gazetteer, self.settings)
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        page: int = 1,
+        sort: str = "relevance",
+        since: str | None = None,
+        until: str | None = None,
+        places: Iterable[str] = (),
+        countries: Iterable[str] = (),
+        any_terms: bool = False,
+    ) -> ResultPage:
+        """Search with the query language of ``searcher query`` (see the README).
+
+        >>> page = ix.search("missile Erbil", since="2020-01", countries=["Iraq"])
+        >>> page.total, page.hits[0].title, page.facets.country
+        """
+        opts = SearchOptions(
+            limit=limit,
+            page=page,
+            sort=sort,
+            since=since,
+            until=until,
+            places=list(places),
+            countries=list(countries),
+            any_terms=any_terms,
+        )
+        return run_search(self._ix, query, opts, self._canonical)
+
+    def _canonical(self, name: str, kind: str) -> str | None:
+        return self.gazetteer().canonical(name, kind)
+
+    def get(self, article_id: str) -> Article | None:
+        """The article with ``article_id``, with its facets, or None.
+
+        >>> ix.get("a1").title
+        'Missiles hit Erbil'
+        """
+        return _inspect.get_article(self._ix, article_id)
+
+    def articles(self) -> Iterator[Article]:
+        """Every article in the index, with its stored fields (what ``searcher export`` writes)."""
+        return _inspect.iter_articles(self._ix)
+
+    def stats(self) -> IndexStats:
+        """Articles, distinct terms, size on disk, date range and top countries."""
+        return _inspect.stats(self._ix)
+
+    def close(self) -> None:
+        """Release the index's files."""
+        self._ix.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._ix.doc_count()

@@ -1,0 +1,243 @@
+"""Incremental writing: which files changed, reading them, and committing in batches.
+
+A file's articles are identified by the file's absolute path and compared by a
+hash of its bytes, so a second run over the same folder reads only new and
+changed files, re-indexes their articles, and removes those of files that are gone.
+Work is committed every ``batch_size`` articles: a run that is killed keeps what
+it committed, and the next run redoes only the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh.index import FileIndex, LockError
+from whoosh.writing import IndexWriter
+
+from searcher.extract import Gazetteer, extract
+from searcher.model import Article, IndexLockedError, IndexSummary, ReadError, SearcherError, Skip
+from searcher.readers import iter_files, read_bytes
+from searcher.schema import age, pack_facets
+
+#: progress(files_done, files_total, current_file)
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class IndexSettings:
+    """Knobs of an indexing run; the defaults suit a laptop."""
+
+    batch_size: int = 2000
+    #: seconds to wait for another process's write lock before giving up
+    lock_wait: float = 0.0
+    max_file_bytes: int = 200 * 1024 * 1024
+    writer_memory_mb: int = 256
+
+
+class _Batches:
+    """A Whoosh writer that commits every ``batch_size`` articles and starts a new one."""
+
+    def __init__(self, ix: FileIndex, settings: IndexSettings) -> None:
+        self.ix = ix
+        self.settings = settings
+        self.pending = 0
+        self.writer: IndexWriter | None = None
+
+    def get(self) -> IndexWriter:
+        if self.writer is None:
+            try:
+                self.writer = self.ix.writer(
+                    timeout=self.settings.lock_wait, limitmb=self.settings.writer_memory_mb
+                )
+            except LockError:
+                raise IndexLockedError(
+                    f"the index at {self.ix.storage.folder} is being written by another process; try again later"
+                ) from None
+        return self.writer
+
+    def added(self, n: int) -> None:
+        self.pending += n
+        if self.pending >= self.settings.batch_size:
+            self.commit()
+
+    def commit(self) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.commit()
+            except OSError as e:
+                self.writer = None
+                raise SearcherError(f"cannot write the index: {e.strerror or e}") from None
+            self.writer = None
+        self.pending = 0
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+            self.writer = None
+
+
+def _document(article: Article, file_hash: str) -> dict:
+    places = [p.replace(",", " ") for p in article.places]
+    countries = [c.replace(",", " ") for c in article.countries]
+    doc = {
+        "id": article.id,
+        "title": article.title,
+        "body": article.body,
+        "places": places,
+        "countries": countries,
+        "place": ",".join(places),
+        "country": ",".join(countries),
+        "hash": file_hash,
+        "age": age(article.date),
+        "facets": pack_facets(places, countries, article.date.strftime("%Y-%m") if article.date else None),
+    }
+    if article.path:
+        doc["path"] = article.path
+    if article.date:
+        doc["date"] = article.date
+    if article.source:
+        doc["source"] = article.source
+    if article.url:
+        doc["url"] = article.url
+    return doc
+
+
+def _known_files(ix: FileIndex) -> dict[str, tuple[str, int]]:
+    """path -> (hash, number of live articles) of what the index holds now."""
+    known: dict[str, tuple[str, int]] = {}
+    with ix.reader() as reader:
+        if reader.doc_count() == 0:
+            return known
+        paths = reader.column_reader("path")
+        hashes = reader.column_reader("hash")
+        for docnum in reader.all_doc_ids():
+            path = paths[docnum]
+            if path:
+                h, n = known.get(path, (hashes[docnum], 0))
+                known[path] = (h, n + 1)
+    return known
+
+
+def index_paths(
+    ix: FileIndex,
+    paths: Iterable[str | Path],
+    gazetteer: Callable[[], Gazetteer],
+    settings: IndexSettings,
+    progress: Progress | None = None,
+) -> IndexSummary:
+    """Bring the index up to date with the files under ``paths``.
+
+    ``gazetteer`` is called once, and only if some file needs reading, so a run
+    with nothing changed does not pay for loading it.
+    """
+    started = time.monotonic()
+    roots = [Path(p).resolve() for p in paths]
+    files = list(iter_files(roots))
+    known = _known_files(ix)
+    summary = IndexSummary()
+    batches = _Batches(ix, settings)
+    gaz: Gazetteer | None = None
+    seen: set[str] = set()
+    try:
+        for done, (file, rel) in enumerate(files, 1):
+            key = str(file)
+            seen.add(key)
+            if progress:
+                progress(done, len(files), rel)
+            try:
+                data = _read_capped(file, settings.max_file_bytes)
+            except ReadError as e:
+                summary.skipped.append(Skip(rel, str(e)))
+                continue
+            file_hash = hashlib.blake2b(data, digest_size=16).hexdigest()
+            old = known.get(key)
+            if old and old[0] == file_hash:
+                summary.unchanged += old[1]
+                continue
+            try:
+                result = read_bytes(data, file.name, rel)
+            except ReadError as e:
+                # A changed file that no longer reads keeps its old articles: never lose data.
+                summary.skipped.append(Skip(rel, str(e)))
+                continue
+            summary.skipped.extend(result.skipped)
+            if gaz is None and result.articles:
+                gaz = gazetteer()
+            writer = batches.get()
+            if old:
+                writer.delete_by_term("path", key)
+            for article in result.articles:
+                article.path = key
+                writer.add_document(**_document(extract(article, gaz), file_hash))
+            if old:
+                summary.updated += len(result.articles)
+            else:
+                summary.added += len(result.articles)
+            batches.added(len(result.articles) or 1)
+        gone = [p for p in known if p not in seen and any(_is_under(p, r) for r in roots)]
+        if gone:
+            writer = batches.get()
+            for p in gone:
+                writer.delete_by_term("path", p)
+                summary.removed += known[p][1]
+        batches.commit()
+    except BaseException:
+        batches.cancel()
+        raise
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def add_articles(
+    ix: FileIndex,
+    articles: Iterable[Article],
+    gazetteer: Callable[[], Gazetteer],
+    settings: IndexSettings,
+) -> IndexSummary:
+    """Add or replace (by id) articles made in code rather than read from files."""
+    started = time.monotonic()
+    summary = IndexSummary()
+    batches = _Batches(ix, settings)
+    gaz: Gazetteer | None = None
+    try:
+        with ix.searcher() as s:
+            for article in articles:
+                if gaz is None:
+                    gaz = gazetteer()
+                writer = batches.get()
+                exists = s.document_number(id=article.id) is not None
+                writer.delete_by_term("id", article.id)
+                digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
+                writer.add_document(**_document(extract(article, gaz), digest))
+                if exists:
+                    summary.updated += 1
+                else:
+                    summary.added += 1
+                batches.added(1)
+        batches.commit()
+    except BaseException:
+        batches.cancel()
+        raise
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _read_capped(file: Path, max_bytes: int) -> bytes:
+    try:
+        size = file.stat().st_size
+        if size > max_bytes:
+            raise ReadError(f"file too large ({size:,} bytes; the limit is {max_bytes:,})")
+        return file.read_bytes()
+    except PermissionError:
+        raise ReadError("permission denied") from None
+    except OSError as e:
+        raise ReadError(f"cannot read: {e.strerror or e}") from None
+
+
+def _is_under(path: str, root: Path) -> bool:
+    p = Path(path)
+    return p == root or root in p.parents

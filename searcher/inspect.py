@@ -1,0 +1,71 @@
+"""Reading what an index holds: one article, all of them, and statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from whoosh import query as wq
+from whoosh.index import FileIndex
+from whoosh.util.times import long_to_datetime
+
+from searcher.model import Article, IndexStats
+from searcher.search import facet_counts
+
+
+def get_article(ix: FileIndex, article_id: str) -> Article | None:
+    """The stored article with ``article_id``, or None."""
+    with ix.searcher() as s:
+        fields = s.document(id=article_id)
+    return _article(fields) if fields else None
+
+
+def iter_articles(ix: FileIndex) -> Iterator[Article]:
+    """Every live article in the index, in index order."""
+    with ix.searcher() as s:
+        for fields in s.reader().all_stored_fields():
+            yield _article(fields)
+
+
+def _article(fields: dict) -> Article:
+    date = fields.get("date")
+    return Article(
+        id=fields["id"],
+        title=fields.get("title", ""),
+        body=fields.get("body", ""),
+        date=date.replace(tzinfo=None) if isinstance(date, datetime) else None,
+        url=fields.get("url"),
+        source=fields.get("source"),
+        path=fields.get("path"),
+        places=list(fields.get("places") or []),
+        countries=list(fields.get("countries") or []),
+    )
+
+
+_UNDATED = 2**64 - 1
+
+
+def stats(ix: FileIndex) -> IndexStats:
+    """Counts, size on disk, date range and top countries of the whole index."""
+    folder = Path(ix.storage.folder)
+    with ix.searcher() as s:
+        reader = s.reader()
+        terms = len({t for f in ("title", "body") for t in reader.lexicon(f)}) if reader.doc_count() else 0
+        first = last = None
+        if reader.doc_count():
+            # Raw values: Whoosh fills undated documents with a sentinel no datetime can hold.
+            col = reader.column_reader("date", translate=False)
+            values = [v for v in (col[n] for n in reader.all_doc_ids()) if v != _UNDATED]
+            if values:
+                first, last = long_to_datetime(min(values)), long_to_datetime(max(values))
+        facets = facet_counts(s, wq.Every(), limit=10)
+        return IndexStats(
+            articles=reader.doc_count(),
+            terms=terms,
+            size_bytes=sum(f.stat().st_size for f in folder.iterdir() if f.is_file()),
+            first_date=first,
+            last_date=last,
+            top_countries=facets.country,
+            path=str(folder),
+        )

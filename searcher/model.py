@@ -1,0 +1,141 @@
+"""Plain data that crosses module borders: articles, hits, result pages, summaries, errors.
+
+Nothing here imports the rest of the package, so every stage can depend on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Article:
+    """One news article, as read from a file or built by a library user.
+
+    >>> Article(id="a1", title="Missiles hit Erbil", body="Iranian missiles struck ...")
+    Article(id='a1', title='Missiles hit Erbil', ...)
+    """
+
+    id: str
+    title: str
+    body: str
+    date: datetime | None = None
+    url: str | None = None
+    source: str | None = None
+    #: the file the article came from, relative to the folder that was indexed
+    path: str | None = None
+    #: canonical place names (cities, states, countries) the article names
+    places: list[str] = field(default_factory=list)
+    #: canonical country names, from the places and from country mentions
+    countries: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Skip:
+    """A file, or a record inside one, that could not be read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class IndexSummary:
+    """What an indexing run did, counted in articles (skips are files or records)."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class Span:
+    """A highlighted stretch ``[start, end)`` of a snippet's text."""
+
+    start: int
+    end: int
+
+
+@dataclass
+class Hit:
+    """One ranked result."""
+
+    rank: int
+    id: str
+    title: str
+    date: datetime | None
+    places: list[str]
+    countries: list[str]
+    score: float
+    #: plain text of the best passage(s); ``highlights`` marks the matched words in it
+    snippet: str
+    highlights: list[Span]
+    path: str | None
+    url: str | None = None
+    source: str | None = None
+
+
+@dataclass
+class Facets:
+    """Counts over the whole result set, not only the page shown, most frequent first."""
+
+    country: dict[str, int] = field(default_factory=dict)
+    place: dict[str, int] = field(default_factory=dict)
+    month: dict[str, int] = field(default_factory=dict)
+    year: dict[str, int] = field(default_factory=dict)
+    #: matching articles that have no date (they are in no month)
+    undated: int = 0
+
+
+@dataclass
+class ResultPage:
+    """One page of results with the total count and the facets of all matches."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: Facets
+    #: True when no article had every word, so the results are articles with some of them
+    relaxed: bool = False
+
+
+@dataclass
+class IndexStats:
+    """What ``searcher stats`` reports."""
+
+    articles: int
+    terms: int
+    size_bytes: int
+    first_date: datetime | None
+    last_date: datetime | None
+    top_countries: dict[str, int]
+    path: str
+
+
+class SearcherError(Exception):
+    """Base of every error the library raises on purpose; its message is one line for users."""
+
+
+class IndexNotFoundError(SearcherError):
+    """The path holds no searcher index."""
+
+
+class IndexLockedError(SearcherError):
+    """Another process is writing to the index."""
+
+
+class QueryError(SearcherError):
+    """A query that cannot be parsed; ``position`` is the 0-based offset of the problem, if known."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+class ReadError(SearcherError):
+    """A file or record that cannot be read; the message is the reason shown in the summary."""

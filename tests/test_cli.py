@@ -1,0 +1,138 @@
+"""The command line, through Typer's runner and through real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from searcher.cli import app
+
+ARTICLES = Path(__file__).parent / "data" / "articles"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "index"
+    result = runner.invoke(app, ["index", str(ARTICLES), "--index", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_index_prints_a_summary_and_json(tmp_path):
+    first = run("index", str(ARTICLES), "--index", str(tmp_path / "ix"))
+    assert first.exit_code == 0
+    assert "6 added, 0 updated, 0 removed, 0 unchanged, 0 skipped" in first.output
+    again = run("index", str(ARTICLES), "--index", str(tmp_path / "ix"), "--json")
+    summary = json.loads(again.output)
+    assert summary["unchanged"] == 6 and summary["added"] == 0 and summary["skipped"] == []
+
+
+def test_query_text_output(index_dir):
+    result = run("query", "missile Erbil", "--index", str(index_dir))
+    assert result.exit_code == 0
+    first = result.output.split("\n\n")[1]
+    assert first.startswith("1. Iranian missiles struck")
+    assert "2020-01-07" in first and "Erbil" in first
+    assert "Countries:" in result.output and "Iraq (1)" in result.output
+
+
+def test_query_json_contract(index_dir):
+    result = run("query", "troops", "--index", str(index_dir), "--json", "-n", "2")
+    data = json.loads(result.output)
+    assert {"query", "total", "page", "per_page", "hits", "facets"} <= set(data)
+    assert data["query"] == "troops" and data["per_page"] == 2 and data["page"] == 1
+    assert len(data["hits"]) == 2 and data["total"] == 2
+    for hit in data["hits"]:
+        assert set(hit) == {"id", "title", "date", "places", "countries", "score", "snippet", "path"}
+    assert {"country", "place", "month"} <= set(data["facets"])
+    assert all(len(k) == 7 and k[4] == "-" for k in data["facets"]["month"])
+
+
+def test_query_options(index_dir):
+    data = json.loads(
+        run("query", "troops OR missile", "--index", str(index_dir), "--json", "--sort", "oldest",
+            "--since", "2019", "--country", "south korea").output
+    )
+    assert [h["id"] for h in data["hits"]] == ["wire-2"]
+    data = json.loads(run("query", "missile harvest", "--index", str(index_dir), "--json", "--any").output)
+    assert data["total"] == 3 and data["relaxed"] is False
+    relaxed = run("query", "missile harvest", "--index", str(index_dir))
+    assert "No article has all the words" in relaxed.output
+
+
+def test_no_results_exits_zero(index_dir):
+    result = run("query", "zanzibar", "--index", str(index_dir))
+    assert result.exit_code == 0 and result.output.strip() == "no results"
+
+
+def test_show_stats_export(index_dir, tmp_path):
+    show = run("show", "wire-1", "--index", str(index_dir))
+    assert show.exit_code == 0 and "Storm closes ports in Portugal" in show.output and "Lisbon" in show.output
+    assert json.loads(run("show", "wire-1", "--index", str(index_dir), "--json").output)["date"].startswith("2020-02-11")
+    assert run("show", "nope", "--index", str(index_dir)).exit_code == 1
+    stats = json.loads(run("stats", "--index", str(index_dir), "--json").output)
+    assert stats["articles"] == 6 and stats["first_date"] == "2019-11-28"
+    out = tmp_path / "all.jsonl"
+    assert run("export", "--index", str(index_dir), "-o", str(out)).exit_code == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 6 and all(r["body"] for r in rows)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["query", "missile", "--index", "{missing}"], "no index at"),
+        (["query", "", "--index", "{index}"], "empty"),
+        (["query", '"missile', "--index", "{index}"], "unclosed quote at position 0"),
+        (["query", "(missile OR", "--index", "{index}"], "unclosed '('"),
+        (["query", "missile", "--index", "{index}", "--since", "soon"], "--since"),
+        (["query", "missile", "--index", "{index}", "--sort", "random"], "--sort"),
+        (["query", "missile", "--index", "{notindex}"], "not a searcher index"),
+        (["index", "{missing}", "--index", "{fresh}"], "no such file or folder"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(index_dir, tmp_path, args, message):
+    (tmp_path / "plain").mkdir()
+    places = {
+        "missing": str(tmp_path / "nowhere"),
+        "index": str(index_dir),
+        "notindex": str(tmp_path / "plain"),
+        "fresh": str(tmp_path / "fresh"),
+    }
+    result = runner.invoke(app, [a.format(**places) for a in args])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.output
+    assert "Traceback" not in result.output
+
+
+def _cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    exe = shutil.which("searcher")
+    cmd = [exe] if exe else [sys.executable, "-m", "searcher.cli"]
+    return subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_real_process_with_env_index_and_plain_pipe(tmp_path):
+    env = {**os.environ, "SEARCHER_INDEX": str(tmp_path / "envix")}
+    made = _cli("index", str(ARTICLES), cwd=tmp_path, env=env)
+    assert made.returncode == 0, made.stderr
+    assert "6 added" in made.stdout and "\x1b[" not in made.stdout
+    found = _cli("query", "Lisbon storms", cwd=tmp_path, env=env)
+    assert found.returncode == 0 and "Storm closes ports in Portugal" in found.stdout
+    assert "\x1b[" not in found.stdout  # plain when piped
+    bad = _cli("query", "title:", cwd=tmp_path, env=env)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+    usage = _cli("query", cwd=tmp_path, env=env)
+    assert usage.returncode == 2

@@ -1,0 +1,154 @@
+"""Indexing folders and articles through the public API: incremental runs, skips, locks, round trips."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import searcher
+
+ARTICLES = Path(__file__).parent / "data" / "articles"
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    dest = tmp_path / "news"
+    shutil.copytree(ARTICLES, dest)
+    return dest
+
+
+def test_index_folder_reads_every_format(new_index, folder):
+    ix = new_index()
+    summary = ix.add(folder)
+    assert (summary.added, summary.updated, summary.removed, summary.unchanged) == (6, 0, 0, 0)
+    assert summary.skipped == []
+    strikes = ix.get("strikes.txt")
+    assert strikes.date == datetime(2020, 1, 7)
+    assert "Send this page" not in strikes.title + strikes.body
+    assert {"Erbil", "Iraq", "Iran", "Kuwait", "Canada"} <= set(strikes.places)
+    assert {"Iraq", "Iran", "Kuwait", "Canada", "United States"} <= set(strikes.countries)
+    wire = ix.get("wire-2")
+    assert wire.date == datetime(2019, 11, 28, 9, 30)
+    assert wire.source == "wire"
+    assert ix.get("wire-3").date is None
+
+
+def test_second_run_reads_only_what_changed(new_index, folder):
+    ix = new_index()
+    ix.add(folder)
+    again = ix.add(folder)
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 6)
+
+    (folder / "oil.txt").write_text("Oil prices fall\n\nCrude fell on Tuesday as tankers sailed again.\n")
+    (folder / "vote.md").unlink()
+    (folder / "new.txt").write_text("Snow in Madrid\n\nSnow fell in Madrid for the first time in years.\n")
+    summary = ix.add(folder)
+    assert (summary.added, summary.updated, summary.removed, summary.unchanged) == (1, 1, 1, 4)
+    assert ix.get("oil.txt").title == "Oil prices fall"
+    assert ix.get("vote.md") is None
+    assert ix.search("Madrid").total == 1
+    assert ix.search("tankers").total == 1 and ix.search("Brent").total == 0
+    assert len(ix) == 6
+
+
+def test_unreadable_files_are_skipped_and_the_run_goes_on(new_index, folder):
+    (folder / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (folder / "broken.json").write_text("{not json")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    ix = new_index()
+    summary = ix.add(folder)
+    skipped = {s.path: s.reason for s in summary.skipped}
+    assert set(skipped) == {"photo.png", "broken.json", "binary.txt"}
+    assert all(reason and "\n" not in reason for reason in skipped.values())
+    assert summary.added == 6
+
+
+def test_changed_file_that_no_longer_reads_keeps_its_articles(new_index, folder):
+    ix = new_index()
+    ix.add(folder)
+    (folder / "oil.txt").write_bytes(b"\x00\xff" * 50)
+    summary = ix.add(folder)
+    assert [s.path for s in summary.skipped] == ["oil.txt"]
+    assert ix.get("oil.txt").title.startswith("Oil prices jump")
+
+
+def test_files_outside_the_folders_given_are_not_removed(new_index, folder, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "a.txt").write_text("Flooding in Jakarta\n\nRivers burst their banks in Jakarta.\n")
+    ix = new_index()
+    ix.add(folder)
+    ix.add(other)
+    assert len(ix) == 7
+    assert ix.add(folder).removed == 0
+    assert len(ix) == 7
+
+
+def test_missing_folder_is_an_error(new_index, tmp_path):
+    with pytest.raises(searcher.ReadError, match="no such file or folder"):
+        new_index().add(tmp_path / "nope")
+
+
+def test_open_refuses_a_folder_that_is_not_an_index(tmp_path):
+    with pytest.raises(searcher.IndexNotFoundError):
+        searcher.Index.open(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(searcher.SearcherError, match="not empty"):
+        searcher.Index.create(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_second_writer_gets_a_clear_error(new_index, folder):
+    ix = new_index()
+    held = ix._ix.writer()
+    try:
+        with pytest.raises(searcher.IndexLockedError, match="another process"):
+            ix.add(folder)
+    finally:
+        held.cancel()
+    assert ix.add(folder).added == 6
+
+
+def test_add_articles_replaces_by_id(new_index):
+    ix = new_index()
+    first = ix.add_articles([searcher.Article(id="x", title="Old title", body="old body")])
+    second = ix.add_articles([searcher.Article(id="x", title="New title", body="new body")])
+    assert (first.added, second.updated, len(ix)) == (1, 1, 1)
+    assert ix.get("x").title == "New title"
+
+
+def test_stats_and_export(new_index, folder):
+    ix = new_index()
+    ix.add(folder)
+    stats = ix.stats()
+    assert stats.articles == 6
+    assert stats.terms > 50 and stats.size_bytes > 0
+    assert (stats.first_date, stats.last_date) == (datetime(2019, 11, 28, 9, 30), datetime(2020, 2, 11))
+    assert "Iraq" in stats.top_countries
+    exported = {a.id: a for a in ix.articles()}
+    assert set(exported) == {"strikes.txt", "oil.txt", "vote.md", "wire-1", "wire-2", "wire-3"}
+    assert exported["wire-1"].url == "https://example.org/wire-1"
+
+
+text_st = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=80)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    title=text_st,
+    body=text_st,
+    date=st.none() | st.datetimes(min_value=datetime(1800, 1, 1), max_value=datetime(2100, 1, 1)),
+    places=st.lists(st.sampled_from(["Erbil", "Iraq", "São Paulo", "New York"]), unique=True),
+)
+def test_index_then_read_round_trip(new_index, title, body, date, places):
+    ix = new_index()
+    article = searcher.Article(id="r1", title=title, body=body, date=date, url="https://example.org/r1")
+    ix.add_articles([article])
+    back = ix.get("r1")
+    assert (back.title, back.body, back.date, back.url) == (title, body, date, "https://example.org/r1")
+    ix.close()

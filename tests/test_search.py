@@ -1,0 +1,125 @@
+"""Searching through the public API: ranking, filters, sorting, pages, snippets, facets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import searcher
+
+ARTICLES = Path(__file__).parent / "data" / "articles"
+
+
+@pytest.fixture
+def ix(new_index):
+    index = new_index()
+    index.add(ARTICLES)
+    return index
+
+
+def test_title_match_outranks_body_match(new_index):
+    index = new_index()
+    index.add_articles(
+        [
+            searcher.Article(id="body", title="Markets close higher", body="Talk of a drone was heard near the harbour wall."),
+            searcher.Article(id="title", title="Drone seen over port", body="Officials said little about it near the harbour wall."),
+        ]
+    )
+    assert [h.id for h in index.search("drone").hits] == ["title", "body"]
+
+
+def test_missile_erbil_finds_the_strikes_story_first(ix):
+    page = ix.search("missile Erbil")
+    assert page.total == 1 and not page.relaxed
+    hit = page.hits[0]
+    assert hit.id == "strikes.txt" and hit.date == datetime(2020, 1, 7)
+    assert "Erbil" in hit.places and "Iraq" in hit.countries
+    marked = {hit.snippet[s.start : s.end].lower() for s in hit.highlights}
+    assert {"missiles", "erbil"} <= marked
+
+
+def test_no_article_has_every_word_so_some_are_shown(ix):
+    page = ix.search("missile harvest")
+    assert page.relaxed
+    assert {h.id for h in page.hits} == {"strikes.txt", "wire-2", "wire-3"}
+
+
+def test_phrase_and_boolean(ix):
+    assert [h.id for h in ix.search('"crude oil prices"').hits] == ["oil.txt"]
+    assert ix.search('"oil crude prices"').total == 0
+    assert {h.id for h in ix.search("Kuwait OR Lisbon").hits} == {"strikes.txt", "wire-1"}
+    assert {h.id for h in ix.search("missile -Korea").hits} == {"strikes.txt"}
+    assert {h.id for h in ix.search("(troops OR storms) AND NOT Kuwait").hits} == {"vote.md", "wire-1"}
+
+
+def test_field_queries(ix):
+    assert [h.id for h in ix.search("title:Korean").hits] == ["wire-2"]
+    assert ix.search("title:Kuwait").total == 0 and ix.search("Kuwait").total == 1
+    assert [h.id for h in ix.search("place:erbil").hits] == ["strikes.txt"]
+    assert {h.id for h in ix.search('country:"united states"').hits} >= {"strikes.txt", "vote.md"}
+    assert [h.id for h in ix.search("date:2020-02").hits] == ["wire-1"]
+    assert [h.id for h in ix.search("missile date:[2019-01-01 to 2019-12-31]").hits] == ["wire-2"]
+
+
+def test_date_filters_and_sorting(ix):
+    dated = ix.search("troops OR oil OR storms OR missile OR festival", sort="newest", limit=50)
+    dates = [h.date for h in dated.hits]
+    assert dates[-1] is None  # undated articles come last, whichever the order
+    known = [d for d in dates if d]
+    assert known == sorted(known, reverse=True)
+    oldest = [h.date for h in ix.search("troops OR oil OR storms OR missile OR festival", sort="oldest").hits]
+    assert oldest[0] == datetime(2019, 11, 28, 9, 30) and oldest[-1] is None
+    jan = ix.search("troops OR missile", since="2020-01", until="2020-01-31")
+    assert [h.id for h in jan.hits] == ["strikes.txt"]
+    with pytest.raises(searcher.QueryError, match="--since"):
+        ix.search("troops", since="last tuesday-ish")
+
+
+def test_place_and_country_filters_accept_any_case_and_aliases(ix):
+    assert [h.id for h in ix.search("troops", places=["ERBIL"]).hits] == ["strikes.txt"]
+    assert [h.id for h in ix.search("troops", places=["Irbil"]).hits] == ["strikes.txt"]
+    us = {h.id for h in ix.search("troops", countries=["U.S."]).hits}
+    assert us == {h.id for h in ix.search("troops", countries=["united states"]).hits} != set()
+    both = ix.search("troops", countries=["Kuwait", "Portugal"])
+    assert [h.id for h in both.hits] == ["strikes.txt"]
+
+
+def test_facets_count_the_whole_result_set_not_the_page(ix):
+    page = ix.search("troops OR missile OR oil OR storms", limit=1)
+    assert len(page.hits) == 1 and page.total == 5
+    assert page.facets.country["Iraq"] == 2
+    assert sum(page.facets.month.values()) == 3 and page.facets.undated == 2
+    assert page.facets.month["2020-01"] == 1 and page.facets.year["2020"] == 2
+
+
+def test_empty_and_malformed_queries(ix):
+    with pytest.raises(searcher.QueryError, match="empty"):
+        ix.search("  ")
+    with pytest.raises(searcher.QueryError, match="position 8"):
+        ix.search('missile "base')
+    assert ix.search("zanzibar").total == 0
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(1, 30), per_page=st.integers(1, 7), sort=st.sampled_from(searcher.SORTS))
+def test_pagination_returns_every_hit_once(new_index, n, per_page, sort):
+    index = new_index()
+    index.add_articles(
+        [searcher.Article(id=f"d{i}", title=f"Report {i}", body="harbour " * (i % 5 + 1)) for i in range(n)]
+    )
+    seen: list[str] = []
+    page_no = 1
+    while True:
+        page = index.search("harbour", limit=per_page, page=page_no, sort=sort)
+        assert page.total == n
+        if not page.hits:
+            break
+        assert [h.rank for h in page.hits] == list(range(len(seen) + 1, len(seen) + len(page.hits) + 1))
+        seen.extend(h.id for h in page.hits)
+        page_no += 1
+    assert sorted(seen) == sorted(f"d{i}" for i in range(n))
+    index.close()
