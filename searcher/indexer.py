@@ -10,6 +10,7 @@ it committed, and the next run redoes only the rest.
 from __future__ import annotations
 
 import hashlib
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -159,7 +160,7 @@ def index_paths(
                 summary.unchanged += old[1]
                 continue
             try:
-                result = read_bytes(data, file.name, rel)
+                result = read_bytes(data, file.name, rel, max_bytes=settings.max_file_bytes)
             except ReadError as e:
                 # A changed file that no longer reads keeps its old articles: never lose data.
                 summary.skipped.append(Skip(rel, str(e)))
@@ -228,7 +229,10 @@ def add_articles(
 
 def _read_capped(file: Path, max_bytes: int) -> bytes:
     try:
-        size = file.stat().st_size
+        st = file.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise ReadError("not a regular file")
+        size = st.st_size
         if size > max_bytes:
             raise ReadError(f"file too large ({size:,} bytes; the limit is {max_bytes:,})")
         return file.read_bytes()

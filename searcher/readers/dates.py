@@ -1,0 +1,130 @@
+"""Metadata dates to naive UTC ``datetime``s, never inventing a missing day, month or year."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from dateutil import parser as _dateutil
+
+MIN_YEAR = 1000
+MAX_YEAR = 2200
+_MAX_LENGTH = 80
+
+_ISO = re.compile(r"\d{4}-\d\d-\d\d(?:[T ].*)?|\d{8}(?:T.*)?")
+# 2017/2/7, 7.1.2020, 07-01-2020, optionally with a time such as 7:11 or 7:11:05 pm
+_NUMERIC = re.compile(
+    r"(\d{1,4})([/.-])(\d{1,2})\2(\d{1,4})"
+    r"(?:[ T,]+(\d{1,2}):(\d\d)(?::(\d\d))?\s*(?:([ap])\.?m\.?)?)?",
+    re.IGNORECASE,
+)
+_FOUR_DIGIT_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+# Zone names feeds use; dateutil knows only UTC/GMT and warns about the rest.
+_ZONES = {
+    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 1, "CET": 1, "CEST": 2, "EET": 2,
+    "EEST": 3, "MSK": 3, "IST": 5.5, "JST": 9, "AEST": 10, "AEDT": 11,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+}  # fmt: skip
+# Two defaults differing in every date part: a part dateutil filled in differs between the parses.
+_DEFAULTS = (datetime(2001, 1, 1), datetime(2002, 2, 2))
+
+
+def parse_date(value: object) -> datetime | None:
+    """Parse a metadata date to a naive datetime (aware ones converted to UTC), else ``None``.
+
+    Accepts ISO 8601, ``2017/2/7``, RFC 2822, ``7 January 2020``, epoch seconds or milliseconds.
+    Values missing a day, month or four-digit year, impossible dates and years outside
+    1000..2200 give ``None``. Ambiguous ``03/04/2020`` reads month first with ``/`` (US usage)
+    and day first with ``.`` or ``-``.
+
+    >>> parse_date("Tue, 07 Feb 2017 10:00:00 +0100")
+    datetime.datetime(2017, 2, 7, 9, 0)
+    >>> parse_date("January 2020") is None
+    True
+    """
+    if isinstance(value, datetime):
+        parsed: datetime | None = value
+    elif isinstance(value, bool):
+        return None
+    elif isinstance(value, (int, float)):
+        parsed = _from_epoch(value)
+    elif isinstance(value, str):
+        parsed = _from_text(" ".join(value.split()))
+    else:
+        return None
+    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        return None
+    if parsed.tzinfo is not None:
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except (OverflowError, ValueError):
+            return None
+    return parsed
+
+
+def _from_epoch(value: float) -> datetime | None:
+    # 13-digit numbers are JavaScript milliseconds; 10-digit ones Unix seconds.
+    seconds = value / 1000 if abs(value) >= 1e11 else value
+    try:
+        return datetime(1970, 1, 1) + timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _from_text(text: str) -> datetime | None:
+    if not text or len(text) > _MAX_LENGTH:
+        return None
+    if _ISO.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    numeric = _NUMERIC.fullmatch(text)
+    if numeric:
+        return _from_numeric(numeric)
+    if not _FOUR_DIGIT_YEAR.search(text):
+        return None  # a missing or two-digit year would be a guess
+    return _from_words(text)
+
+
+def _from_numeric(match: re.Match[str]) -> datetime | None:
+    first, sep, second, third = match.group(1, 2, 3, 4)
+    hour, minute, sec, half = match.group(5, 6, 7, 8)
+    if len(first) == 4:
+        year, month, day = int(first), int(second), int(third)
+    elif len(third) == 4:
+        a, b = int(first), int(second)
+        month_first = b > 12 or (sep == "/" and a <= 12)
+        month, day = (a, b) if month_first else (b, a)
+        year = int(third)
+    else:
+        return None
+    h = int(hour or 0)
+    if half:
+        if not 1 <= h <= 12:
+            return None
+        h = h % 12 + (12 if half.lower() == "p" else 0)
+    try:
+        return datetime(year, month, day, h, int(minute or 0), int(sec or 0))
+    except ValueError:
+        return None
+
+
+def _zone(name: str | None, offset: int | None) -> int | None:
+    if offset is not None:
+        return offset
+    hours = _ZONES.get((name or "").upper())
+    return None if hours is None else int(hours * 3600)
+
+
+def _from_words(text: str) -> datetime | None:
+    results = []
+    for default in _DEFAULTS:
+        try:
+            results.append(_dateutil.parse(text, default=default, tzinfos=_zone))
+        except (ValueError, OverflowError, TypeError):
+            return None
+    first, second = results
+    if first.date() != second.date():
+        return None
+    return first
