@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -77,7 +77,7 @@ def _progress() -> tuple[Callable[[int, int, str], None] | None, Callable[[], No
 
 @app.command("index")
 def index_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders of articles.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Files and folders of articles.")],
     index: IndexOpt = DEFAULT_INDEX,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from an empty index.")] = False,
     as_json: JsonOpt = False,
@@ -103,16 +103,29 @@ def index_cmd(
         typer.echo(present.summary_text(summary, str(index)))
 
 
+SinceOpt = Annotated[str | None, typer.Option(metavar="DATE", help="On or after: 2020, 2020-01 or 2020-01-07.")]
+UntilOpt = Annotated[str | None, typer.Option(metavar="DATE", help="On or before, same forms.")]
+PlaceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--place", metavar="NAME", help="Only articles naming this place (repeat for any of several)."),
+]
+CountryOpt = Annotated[
+    list[str] | None,
+    typer.Option("--country", metavar="NAME", help="Only articles naming this country (repeatable)."),
+]
+SortOpt = Annotated[str, typer.Option("--sort", metavar="ORDER", help="relevance, newest or oldest.")]
+
+
 @app.command("query")
 def query_cmd(
-    text: Annotated[str, typer.Argument(help="The query.", show_default=False)],
+    text: Annotated[str, typer.Argument(metavar="QUERY", help="The query (syntax above).", show_default=False)],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Hits per page.")] = 10,
     page: Annotated[int, typer.Option("--page", min=1, help="Page number.")] = 1,
-    sort: Annotated[str, typer.Option("--sort", help="relevance, newest or oldest.")] = "relevance",
-    since: Annotated[Optional[str], typer.Option(help="On or after: 2020, 2020-01 or 2020-01-07.")] = None,  # noqa: UP045
-    until: Annotated[Optional[str], typer.Option(help="On or before, same forms.")] = None,  # noqa: UP045
-    place: Annotated[Optional[list[str]], typer.Option("--place", help="Only articles naming this place (repeat for any of several).")] = None,  # noqa: UP045,E501
-    country: Annotated[Optional[list[str]], typer.Option("--country", help="Only articles naming this country (repeatable).")] = None,  # noqa: UP045,E501
+    sort: SortOpt = "relevance",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    place: PlaceOpt = None,
+    country: CountryOpt = None,
     any_terms: Annotated[bool, typer.Option("--any", help="Rank by any word instead of requiring all.")] = False,
     index: IndexOpt = DEFAULT_INDEX,
     as_json: JsonOpt = False,
@@ -187,7 +200,7 @@ def stats_cmd(index: IndexOpt = DEFAULT_INDEX, as_json: JsonOpt = False) -> None
 
 @app.command("export")
 def export_cmd(
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,  # noqa: UP045
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
     index: IndexOpt = DEFAULT_INDEX,
 ) -> None:
     """Write every article with its stored fields as JSON Lines.

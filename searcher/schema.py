@@ -6,9 +6,9 @@ and ``TITLE_BOOST`` multiplies the title's part.
 
 from __future__ import annotations
 
-from whoosh import columns
 from datetime import datetime
 
+from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from searcher.analysis import analyzer

@@ -80,7 +80,8 @@ def test_no_results_exits_zero(index_dir):
 def test_show_stats_export(index_dir, tmp_path):
     show = run("show", "wire-1", "--index", str(index_dir))
     assert show.exit_code == 0 and "Storm closes ports in Portugal" in show.output and "Lisbon" in show.output
-    assert json.loads(run("show", "wire-1", "--index", str(index_dir), "--json").output)["date"].startswith("2020-02-11")
+    shown = json.loads(run("show", "wire-1", "--index", str(index_dir), "--json").output)
+    assert shown["date"].startswith("2020-02-11")
     assert run("show", "nope", "--index", str(index_dir)).exit_code == 1
     stats = json.loads(run("stats", "--index", str(index_dir), "--json").output)
     assert stats["articles"] == 6 and stats["first_date"] == "2019-11-28"

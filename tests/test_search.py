@@ -25,8 +25,8 @@ def test_title_match_outranks_body_match(new_index):
     index = new_index()
     index.add_articles(
         [
-            searcher.Article(id="body", title="Markets close higher", body="Talk of a drone was heard near the harbour wall."),
-            searcher.Article(id="title", title="Drone seen over port", body="Officials said little about it near the harbour wall."),
+            searcher.Article(id="body", title="Markets close higher", body="A drone was heard near the harbour."),
+            searcher.Article(id="title", title="Drone seen over port", body="Officials said little near the harbour."),
         ]
     )
     assert [h.id for h in index.search("drone").hits] == ["title", "body"]

@@ -1,0 +1,1 @@
+"""Speed benchmarks of searcher against reference engines; run ``python -m benchmarks.run``."""
