@@ -1,0 +1,38 @@
+"""Fill an article's places, countries and date from its text and path.
+
+>>> from searcher.model import Article
+>>> g = Gazetteer.load()
+>>> a = extract(Article(id="a1", title="Missiles hit Erbil", body="Iranian missiles struck.",
+...                     path="2020/01/08/erbil.txt"), g)
+>>> a.places, a.countries, a.date
+(['Erbil', 'Iran'], ['Iran', 'Iraq'], datetime.datetime(2020, 1, 8, 0, 0))
+"""
+
+from __future__ import annotations
+
+from searcher.extract.dates import find_date
+from searcher.extract.gazetteer import Gazetteer
+from searcher.extract.places import PlaceMatch
+from searcher.model import Article
+
+__all__ = ["Gazetteer", "PlaceMatch", "extract", "find_date"]
+
+
+def extract(article: Article, gazetteer: Gazetteer) -> Article:
+    """Fill ``article``'s places and countries from its title and body, and its date if it has none; return it.
+
+    The article is changed in place (and returned, so ``a = extract(a, g)`` reads naturally).
+
+    Places and countries it already had are kept first, in their order; found ones follow, most
+    mentioned first. The title and body are read as one text, the title on its own line.
+    """
+    match = gazetteer.find(f"{article.title}\n\n{article.body}")
+    places = _merge(article.places, match.places)
+    countries = _merge(article.countries, match.countries)
+    date = article.date if article.date is not None else find_date(f"{article.title}\n{article.body}", article.path)
+    article.places, article.countries, article.date = places, countries, date
+    return article
+
+
+def _merge(kept: list[str], found: list[str]) -> list[str]:
+    return list(dict.fromkeys([*kept, *found]))
