@@ -41,3 +41,19 @@ def test_analyzer_survives_pickling_into_the_schema():
 def test_terms_never_raise_and_hold_no_stop_words(text):
     out = terms(text)
     assert all(t and t not in STOP_WORDS for t in out)
+
+
+def _tokens(a, text, **kw):
+    return [(t.text, t.pos, t.startchar, t.endchar, t.stopped) for t in a(text, positions=True, chars=True, **kw)]
+
+
+words = st.sampled_from(["The", "of", "U.S.", "Iran's", "café", "Running", "1,000", "e.g.", "’s", "Zürich", "and"])
+
+
+@given(st.lists(words | st.text(max_size=8), max_size=30).map(" ".join))
+def test_fused_analyzer_equals_the_whoosh_filter_chain(text):
+    from searcher.analysis import reference_analyzer
+
+    fused, chain = analyzer(), reference_analyzer()
+    assert _tokens(fused, text) == _tokens(chain, text)
+    assert _tokens(fused, text, removestops=False) == _tokens(chain, text, removestops=False)
