@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from whoosh import query as wq
 from whoosh.index import FileIndex
 from whoosh.util.times import long_to_datetime
 
@@ -59,7 +58,7 @@ def stats(ix: FileIndex) -> IndexStats:
             values = [v for v in (col[n] for n in reader.all_doc_ids()) if v != _UNDATED]
             if values:
                 first, last = long_to_datetime(min(values)), long_to_datetime(max(values))
-        facets = facet_counts(s, wq.Every(), limit=10)
+        facets = facet_counts(s, reader.all_doc_ids(), limit=10)
         return IndexStats(
             articles=reader.doc_count(),
             terms=terms,

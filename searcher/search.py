@@ -4,7 +4,7 @@ facet counts over every match, and the "any word" fallback."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -95,14 +95,14 @@ def _filter(s: Searcher, opts: SearchOptions, canonical) -> wq.Query | None:
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
-def facet_counts(s: Searcher, q: wq.Query, limit: int | None) -> Facets:
-    """Facet counts over every article matching ``q``."""
+def facet_counts(s: Searcher, docnums: Iterable[int], limit: int | None) -> Facets:
+    """Facet counts over the articles ``docnums``."""
     countries: Counter[str] = Counter()
     places: Counter[str] = Counter()
     months: Counter[str] = Counter()
     undated = 0
     column = s.reader().column_reader("facets")
-    for docnum in s.docs_for_query(q):
+    for docnum in docnums:
         p, c, month = unpack_facets(column[docnum])
         places.update(p)
         countries.update(c)
@@ -172,17 +172,19 @@ def run_search(
 def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: SearchOptions) -> ResultPage:
     if q is wq.NullQuery:
         return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
-    sort_args: dict = {}
-    if opts.sort != "relevance":
-        sort_args = {"sortedby": "age" if opts.sort == "newest" else "date"}
-    results = s.search_page(q, opts.page, pagelen=opts.limit, filter=filt, terms=True, **sort_args)
-    results.results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS // 2, surround=60)
-    results.results.formatter = _MarkFormatter()
-    total = len(results)
-    hits = []
-    # Whoosh clamps a page number past the end to the last page; we show nothing there.
-    if results.pagenum == opts.page:
-        for i, hit in enumerate(results):
-            hits.append(_hit(results.offset + i + 1, hit, hit.score if opts.sort == "relevance" else None))
-    full = wq.And([q, filt]) if filt is not None else q
-    return ResultPage(text, total, opts.page, opts.limit, hits, facet_counts(s, full, opts.facet_limit))
+    # One unscored pass over every match gives the exact total and the facets;
+    # only the hits up to the page shown are scored and sorted.
+    matched = list(s.docs_for_query(wq.And([q, filt]) if filt is not None else q))
+    facets = facet_counts(s, matched, opts.facet_limit)
+    offset = (opts.page - 1) * opts.limit
+    hits: list[Hit] = []
+    if offset < len(matched):
+        sort_args: dict = {}
+        if opts.sort != "relevance":
+            sort_args = {"sortedby": "age" if opts.sort == "newest" else "date"}
+        results = s.search(q, limit=offset + opts.limit, filter=filt, terms=True, **sort_args)
+        results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS // 2, surround=60)
+        results.formatter = _MarkFormatter()
+        for i, hit in enumerate(results[offset : offset + opts.limit], offset + 1):
+            hits.append(_hit(i, hit, hit.score if opts.sort == "relevance" else None))
+    return ResultPage(text, len(matched), opts.page, opts.limit, hits, facets)

@@ -43,6 +43,7 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s|$)")
 _SENTENCE_START = re.compile(r"\s*[\"'\u201c\u2018(\[]?[A-Z0-9\u00c0-\u00de]")
 # a headline opens with a word, a number, a quote or bracket, or a currency sign ("$1m payoff")
 _HEADLINE_START = re.compile(r"[\"'\u201c\u2018(\[\u00bf\u00a1#]?[$\u00a3\u20ac\u00a5]?\w")
+_WORD = re.compile(r"[^\W\d_]{3,}")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}\s+(.*?)(?:\s+#+)?")
 _SETEXT_RULE = re.compile(r"(?:=+|-+)\s*")
 
@@ -134,7 +135,9 @@ def _looks_like_debris(text: str) -> bool:
     """OCR noise and symbol runs ("t*", "ii ~Si-1:· .·") rather than words."""
     letters = sum(ch.isalpha() for ch in text)
     visible = len(text) - text.count(" ")
-    return letters < 3 or sum(ch.isalnum() for ch in text) < _MIN_WORD_SHARE * visible
+    if letters < 3 or not _WORD.search(text):
+        return True  # no real word in it: "J j H", "it $ H"
+    return sum(ch.isalnum() for ch in text) < _MIN_WORD_SHARE * visible
 
 
 def _ends_sentence(text: str) -> bool:
@@ -204,4 +207,28 @@ def split_title(text: str, *, markdown: bool = False) -> tuple[str, str]:
         return clean_line(candidate), rest.strip("\n")
     if not text.strip():
         return "", ""
-    return first_sentence(text), text
+    return _readable_sentence(text), text
+
+
+def _readable_sentence(text: str, tries: int = 20) -> str:
+    """The first sentence that is words rather than OCR or layout debris ("fi", "V«", "\".?").
+
+    Falls back to the very first sentence when none of the first ``tries`` reads as words.
+    """
+    first = sentence = first_sentence(text)
+    rest = text
+    for _ in range(tries):
+        if not _looks_like_debris(sentence) and len(re.findall(r"[^\W\d_]{2,}", sentence)) >= 2:
+            return sentence
+        # drop what that sentence was made of and look again after it
+        words = sentence.rstrip("\u2026").split()
+        if not words:
+            break
+        at = rest.find(words[-1])
+        if at < 0:
+            break
+        rest = rest[at + len(words[-1]) :]
+        if not rest.strip():
+            break
+        sentence = first_sentence(rest)
+    return first
