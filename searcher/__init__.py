@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from whoosh.searching import Searcher
+
 from searcher import inspect as _inspect
 from searcher import store
 from searcher.extract import Gazetteer
@@ -69,6 +71,7 @@ class Index:
         self.settings = settings or IndexSettings()
         self._ix = whoosh_index
         self._gazetteer: Gazetteer | None = None
+        self._searcher: Searcher | None = None
 
     @classmethod
     def open(cls, path: str | Path, *, create: bool = False, settings: IndexSettings | None = None) -> Index:
@@ -139,7 +142,16 @@ class Index:
             countries=list(countries),
             any_terms=any_terms,
         )
-        return run_search(self._ix, query, opts, self._canonical)
+        return run_search(self._current_searcher(), query, opts, self._canonical)
+
+    def _current_searcher(self) -> Searcher:
+        # Opening a searcher reads every segment's files, which costs more than most
+        # queries; one is kept open and replaced only when a commit has changed the index.
+        if self._searcher is None:
+            self._searcher = self._ix.searcher()
+        else:
+            self._searcher = self._searcher.refresh()
+        return self._searcher
 
     def _canonical(self, name: str, kind: str) -> str | None:
         return self.gazetteer().canonical(name, kind)
@@ -162,6 +174,9 @@ class Index:
 
     def close(self) -> None:
         """Release the index's files."""
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
         self._ix.close()
 
     def __enter__(self) -> Index:

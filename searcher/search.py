@@ -10,7 +10,6 @@ from datetime import datetime
 
 from whoosh import highlight
 from whoosh import query as wq
-from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
 from searcher.model import Facets, Hit, QueryError, ResultPage, Span
@@ -148,25 +147,24 @@ def _hit(rank: int, hit, score: float | None) -> Hit:
 
 
 def run_search(
-    ix: FileIndex,
+    s: Searcher,
     text: str,
     opts: SearchOptions,
     canonical: Callable[[str, str], str | None] | None = None,
 ) -> ResultPage:
-    """Search ``ix`` for ``text``; see :class:`SearchOptions`. Raises :class:`QueryError`."""
+    """Search for ``text`` with the searcher ``s``; see :class:`SearchOptions`. Raises :class:`QueryError`."""
     if opts.sort not in SORTS:
         raise QueryError(f"unknown sort '{opts.sort}': use one of {', '.join(SORTS)}")
     if opts.limit < 1 or opts.page < 1:
         raise QueryError("--limit and --page must be at least 1")
-    with ix.searcher() as s:
-        filt = _filter(s, opts, canonical)
-        q = resolve_facets(parse(text, ix.schema, any_terms=opts.any_terms), s.reader(), canonical)
+    filt = _filter(s, opts, canonical)
+    q = resolve_facets(parse(text, s.schema, any_terms=opts.any_terms), s.reader(), canonical)
+    page = _page(s, text, q, filt, opts)
+    if page.total == 0 and not opts.any_terms and is_plain(text) and len(text.split()) > 1:
+        q = parse(text, s.schema, any_terms=True)
         page = _page(s, text, q, filt, opts)
-        if page.total == 0 and not opts.any_terms and is_plain(text) and len(text.split()) > 1:
-            q = parse(text, ix.schema, any_terms=True)
-            page = _page(s, text, q, filt, opts)
-            page.relaxed = page.total > 0
-        return page
+        page.relaxed = page.total > 0
+    return page
 
 
 def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: SearchOptions) -> ResultPage:
