@@ -80,6 +80,17 @@ class _Batches:
             self.writer.cancel()
             self.writer = None
 
+    def __enter__(self) -> _Batches:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        # The last batch commits only when the run ended well; otherwise the index
+        # keeps what earlier batches committed, and the next run redoes the rest.
+        if exc_type is None:
+            self.commit()
+        else:
+            self.cancel()
+
 
 def _document(article: Article, file_hash: str) -> dict:
     places = [p.replace(",", " ") for p in article.places]
@@ -140,10 +151,9 @@ def index_paths(
     files = list(iter_files(roots))
     known = _known_files(ix)
     summary = IndexSummary()
-    batches = _Batches(ix, settings)
     gaz: Gazetteer | None = None
     seen: set[str] = set()
-    try:
+    with _Batches(ix, settings) as batches:
         for done, (file, rel) in enumerate(files, 1):
             key = str(file)
             seen.add(key)
@@ -176,6 +186,7 @@ def index_paths(
                 writer.add_document(**_document(extract(article, gaz), file_hash))
             if old:
                 summary.updated += len(result.articles)
+                summary.removed += max(0, old[1] - len(result.articles))
             else:
                 summary.added += len(result.articles)
             batches.added(len(result.articles) or 1)
@@ -185,10 +196,6 @@ def index_paths(
             for p in gone:
                 writer.delete_by_term("path", p)
                 summary.removed += known[p][1]
-        batches.commit()
-    except BaseException:
-        batches.cancel()
-        raise
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -202,27 +209,21 @@ def add_articles(
     """Add or replace (by id) articles made in code rather than read from files."""
     started = time.monotonic()
     summary = IndexSummary()
-    batches = _Batches(ix, settings)
     gaz: Gazetteer | None = None
-    try:
-        with ix.searcher() as s:
-            for article in articles:
-                if gaz is None:
-                    gaz = gazetteer()
-                writer = batches.get()
-                exists = s.document_number(id=article.id) is not None
-                writer.delete_by_term("id", article.id)
-                digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
-                writer.add_document(**_document(extract(article, gaz), digest))
-                if exists:
-                    summary.updated += 1
-                else:
-                    summary.added += 1
-                batches.added(1)
-        batches.commit()
-    except BaseException:
-        batches.cancel()
-        raise
+    with _Batches(ix, settings) as batches, ix.searcher() as s:
+        for article in articles:
+            if gaz is None:
+                gaz = gazetteer()
+            writer = batches.get()
+            exists = s.document_number(id=article.id) is not None
+            writer.delete_by_term("id", article.id)
+            digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
+            writer.add_document(**_document(extract(article, gaz), digest))
+            if exists:
+                summary.updated += 1
+            else:
+                summary.added += 1
+            batches.added(1)
     summary.seconds = time.monotonic() - started
     return summary
 

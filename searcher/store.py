@@ -22,9 +22,9 @@ def create(path: str | Path) -> FileIndex:
     """
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
-        raise SearcherError(f"cannot create an index at {folder}: it is a file")
+        raise IndexNotFoundError(f"cannot create an index at {folder}: it is a file")
     if folder.is_dir() and any(folder.iterdir()) and not (folder / META_FILE).exists():
-        raise SearcherError(f"cannot create an index in {folder}: the folder is not empty and holds no index")
+        raise IndexNotFoundError(f"cannot create an index in {folder}: the folder is not empty and holds no index")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ix = whoosh_index.create_in(str(folder), build_schema())
