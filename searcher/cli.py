@@ -64,13 +64,18 @@ def _progress() -> tuple[Callable[[int, int, str], None] | None, Callable[[], No
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     bar = Progress(
-        TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+        TextColumn("indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}", style="dim"),
+        transient=True,
     )
-    task = bar.add_task("files", total=None)
+    task = bar.add_task("", total=None)
     bar.start()
 
     def update(done: int, total: int, current: str) -> None:
-        bar.update(task, completed=done, total=total)
+        bar.update(task, completed=done, total=total, description=current[-40:])
 
     return update, bar.stop
 

@@ -24,8 +24,10 @@ from searcher.model import Article, IndexLockedError, IndexSummary, ReadError, S
 from searcher.readers import iter_files, read_bytes
 from searcher.schema import age, pack_facets
 
-#: progress(files_done, files_total, current_file)
+#: progress(files_done, files_total, what): ``what`` is the file being read, or
+#: ``COMMITTING`` while the last batch is written
 Progress = Callable[[int, int, str], None]
+COMMITTING = "(writing the index)"
 
 
 @dataclass
@@ -196,6 +198,8 @@ def index_paths(
             for p in gone:
                 writer.delete_by_term("path", p)
                 summary.removed += known[p][1]
+        if progress and batches.writer is not None:
+            progress(len(files), len(files), COMMITTING)
     summary.seconds = time.monotonic() - started
     return summary
 
