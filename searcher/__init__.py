@@ -125,6 +125,7 @@ class Index:
         until: str | None = None,
         places: Iterable[str] = (),
         countries: Iterable[str] = (),
+        regions: Iterable[str] = (),
         any_terms: bool = False,
     ) -> ResultPage:
         """Search with the query language of ``searcher query`` (see the README).
@@ -140,6 +141,7 @@ class Index:
             until=until,
             places=list(places),
             countries=list(countries),
+            regions=list(regions),
             any_terms=any_terms,
         )
         return run_search(self._current_searcher(), query, opts, self._canonical)

@@ -118,6 +118,10 @@ CountryOpt = Annotated[
     list[str] | None,
     typer.Option("--country", metavar="NAME", help="Only articles naming this country (repeatable)."),
 ]
+RegionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--region", metavar="NAME", help="Only articles naming a country of this continent (repeatable)."),
+]
 SortOpt = Annotated[str, typer.Option("--sort", metavar="ORDER", help="relevance, newest or oldest.")]
 
 
@@ -131,6 +135,7 @@ def query_cmd(
     until: UntilOpt = None,
     place: PlaceOpt = None,
     country: CountryOpt = None,
+    region: RegionOpt = None,
     any_terms: Annotated[bool, typer.Option("--any", help="Rank by any word instead of requiring all.")] = False,
     index: IndexOpt = DEFAULT_INDEX,
     as_json: JsonOpt = False,
@@ -142,7 +147,7 @@ def query_cmd(
              "missile strikes"      exact phrase
              Iran OR Iraq, NOT, ( ) boolean
              +missile -Kuwait       must / must not
-             title:missile place:Erbil country:Iraq source:reuters
+             title:missile place:Erbil country:Iraq region:Asia source:reuters
              date:2020-01  date:[2020-01-01 to 2020-01-31]  date:>2019-12-31
     Example: searcher query "missile Erbil" --since 2020-01 --country Iraq --json
     """
@@ -159,6 +164,7 @@ def query_cmd(
                 until=until,
                 places=place or [],
                 countries=country or [],
+                regions=region or [],
                 any_terms=any_terms,
             )
     if as_json:

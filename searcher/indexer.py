@@ -97,6 +97,8 @@ class _Batches:
 def _document(article: Article, file_hash: str) -> dict:
     places = [p.replace(",", " ") for p in article.places]
     countries = [c.replace(",", " ") for c in article.countries]
+    regions = [r.replace(",", " ") for r in article.regions]
+    month = article.date.strftime("%Y-%m") if article.date else None
     doc = {
         "id": article.id,
         "title": article.title,
@@ -105,9 +107,11 @@ def _document(article: Article, file_hash: str) -> dict:
         "countries": countries,
         "place": ",".join(places),
         "country": ",".join(countries),
+        "regions": regions,
+        "region": ",".join(regions),
         "hash": file_hash,
         "age": age(article.date),
-        "facets": pack_facets(places, countries, article.date.strftime("%Y-%m") if article.date else None),
+        "facets": pack_facets(places, countries, regions, month),
     }
     if article.path:
         doc["path"] = article.path

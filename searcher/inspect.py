@@ -39,6 +39,7 @@ def _article(fields: dict) -> Article:
         path=fields.get("path"),
         places=list(fields.get("places") or []),
         countries=list(fields.get("countries") or []),
+        regions=list(fields.get("regions") or []),
     )
 
 

@@ -29,6 +29,8 @@ class Article:
     places: list[str] = field(default_factory=list)
     #: canonical country names, from the places and from country mentions
     countries: list[str] = field(default_factory=list)
+    #: the continents of those countries
+    regions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Hit:
     date: datetime | None
     places: list[str]
     countries: list[str]
+    regions: list[str]
     score: float
     #: plain text of the best passage(s); ``highlights`` marks the matched words in it
     snippet: str
@@ -84,6 +87,8 @@ class Facets:
 
     country: dict[str, int] = field(default_factory=dict)
     place: dict[str, int] = field(default_factory=dict)
+    region: dict[str, int] = field(default_factory=dict)
+    region: dict[str, int] = field(default_factory=dict)
     month: dict[str, int] = field(default_factory=dict)
     year: dict[str, int] = field(default_factory=dict)
     #: matching articles that have no date (they are in no month)

@@ -46,6 +46,7 @@ def page_json(page: ResultPage) -> dict:
         "facets": {
             "country": page.facets.country,
             "place": page.facets.place,
+            "region": page.facets.region,
             "month": page.facets.month,
             "year": page.facets.year,
             "undated": page.facets.undated,
@@ -61,6 +62,7 @@ def article_json(article: Article) -> dict:
         "date": article.date.isoformat() if article.date else None,
         "places": article.places,
         "countries": article.countries,
+        "regions": article.regions,
         "source": article.source,
         "url": article.url,
         "path": article.path,
@@ -139,6 +141,7 @@ def page_text(page: ResultPage) -> Text:
     facets = page.facets
     out.append("Countries: " + _counts(facets.country) + "\n")
     out.append("Places:    " + _counts(facets.place) + "\n")
+    out.append("Regions:   " + _counts(facets.region) + "\n")
     months = sorted(facets.month.items(), key=lambda kv: -kv[1])
     undated = f", no date ({facets.undated})" if facets.undated else ""
     out.append("Months:    " + _counts(dict(months)) + undated + "\n")
@@ -154,6 +157,7 @@ def article_text(article: Article) -> str:
         f"date:      {_day(article.date) or 'none'}",
         f"places:    {', '.join(article.places) or '-'}",
         f"countries: {', '.join(article.countries) or '-'}",
+        f"regions:   {', '.join(article.regions) or '-'}",
     ]
     for label, value in (("source", article.source), ("url", article.url), ("path", article.path)):
         if value:

@@ -29,7 +29,7 @@ from whoosh.reading import IndexReader
 from searcher.model import QueryError
 from searcher.schema import QUERY_FIELDS
 
-FACET_FIELDS = ("place", "country")
+FACET_FIELDS = ("place", "country", "region")
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _FIELD = re.compile(r"(?P<name>[A-Za-z_]+):")
 # A date comparison is rewritten to the range syntax Whoosh's date plugin reads.
@@ -183,7 +183,7 @@ def facet_filter(
     terms: list[wq.Query] = []
     for name in names:
         found = by_fold.get(fold(name))
-        if not found and canonical is not None:
+        if not found and canonical is not None and field != "region":
             alias = canonical(name, field)
             found = by_fold.get(fold(alias)) if alias else None
         terms.extend(wq.Term(field, v) for v in found or [name])

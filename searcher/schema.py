@@ -14,7 +14,7 @@ from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, 
 from searcher.analysis import analyzer
 
 #: Bumped whenever a change to the schema or the analysis makes old indexes unreadable or wrong.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TITLE_BOOST = 2.5
 #: The name of the file that marks a folder as a searcher index (beside Whoosh's own files).
 META_FILE = "searcher.json"
@@ -32,6 +32,8 @@ QUERY_FIELDS = {
     "places": "place",
     "country": "country",
     "countries": "country",
+    "region": "region",
+    "regions": "region",
     "date": "date",
     "source": "source",
     "id": "id",
@@ -61,8 +63,10 @@ def build_schema() -> Schema:
         age=NUMERIC(bits=64, sortable=True),
         place=KEYWORD(commas=True, lowercase=False, scorable=False),
         country=KEYWORD(commas=True, lowercase=False, scorable=False),
+        region=KEYWORD(commas=True, lowercase=False, scorable=False),
         places=STORED(),
         countries=STORED(),
+        regions=STORED(),
         source=ID(stored=True),
         url=STORED(),
         # Places, countries and month packed in one column, so facet counts over a
@@ -80,23 +84,24 @@ def age(date: datetime | None) -> int:
     return int((AGE_EPOCH - date).total_seconds()) if date else UNDATED_AGE
 
 
-def pack_facets(places: list[str], countries: list[str], month: str | None) -> bytes:
+def pack_facets(places: list[str], countries: list[str], regions: list[str], month: str | None) -> bytes:
     """Pack the facet values of one article into the ``facets`` column.
 
-    >>> unpack_facets(pack_facets(["Erbil", "Iraq"], ["Iraq"], "2020-01"))
-    (['Erbil', 'Iraq'], ['Iraq'], '2020-01')
+    >>> unpack_facets(pack_facets(["Erbil", "Iraq"], ["Iraq"], ["Asia"], "2020-01"))
+    (['Erbil', 'Iraq'], ['Iraq'], ['Asia'], '2020-01')
     """
-    parts = (FACET_VALUE_SEP.join(places), FACET_VALUE_SEP.join(countries), month or "")
+    parts = (*(FACET_VALUE_SEP.join(v) for v in (places, countries, regions)), month or "")
     return FACET_FIELD_SEP.join(parts).encode("utf-8")
 
 
-def unpack_facets(data: bytes) -> tuple[list[str], list[str], str | None]:
+def unpack_facets(data: bytes) -> tuple[list[str], list[str], list[str], str | None]:
     """The inverse of :func:`pack_facets`; empty bytes give empty facets."""
     if not data:
-        return [], [], None
-    places, countries, month = data.decode("utf-8").split(FACET_FIELD_SEP)
+        return [], [], [], None
+    places, countries, regions, month = data.decode("utf-8").split(FACET_FIELD_SEP)
     return (
         places.split(FACET_VALUE_SEP) if places else [],
         countries.split(FACET_VALUE_SEP) if countries else [],
+        regions.split(FACET_VALUE_SEP) if regions else [],
         month or None,
     )

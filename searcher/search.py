@@ -34,6 +34,7 @@ class SearchOptions:
     #: an article must name any one of these places (names or aliases, any case)
     places: list[str] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
     #: rank by any word rather than require all of them
     any_terms: bool = False
     #: how many facet values to return per facet (None: all)
@@ -89,6 +90,8 @@ def _filter(s: Searcher, opts: SearchOptions, canonical) -> wq.Query | None:
         parts.append(facet_filter("place", opts.places, s.reader(), canonical))
     if opts.countries:
         parts.append(facet_filter("country", opts.countries, s.reader(), canonical))
+    if opts.regions:
+        parts.append(facet_filter("region", opts.regions, s.reader()))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
@@ -98,13 +101,15 @@ def facet_counts(s: Searcher, docnums: Iterable[int], limit: int | None) -> Face
     """Facet counts over the articles ``docnums``."""
     countries: Counter[str] = Counter()
     places: Counter[str] = Counter()
+    regions: Counter[str] = Counter()
     months: Counter[str] = Counter()
     undated = 0
     column = s.reader().column_reader("facets")
     for docnum in docnums:
-        p, c, month = unpack_facets(column[docnum])
+        p, c, r, month = unpack_facets(column[docnum])
         places.update(p)
         countries.update(c)
+        regions.update(r)
         if month:
             months[month] += 1
         else:
@@ -119,6 +124,7 @@ def facet_counts(s: Searcher, docnums: Iterable[int], limit: int | None) -> Face
     return Facets(
         country=top(countries),
         place=top(places),
+        region=top(regions),
         month=dict(sorted(months.items())),
         year=dict(sorted(years.items())),
         undated=undated,
@@ -137,6 +143,7 @@ def _hit(rank: int, hit, score: float | None) -> Hit:
         date=date.replace(tzinfo=None) if isinstance(date, datetime) else None,
         places=list(stored.get("places") or []),
         countries=list(stored.get("countries") or []),
+        regions=list(stored.get("regions") or []),
         score=round(float(score), 4) if score is not None else 0.0,
         snippet=snippet,
         highlights=spans,

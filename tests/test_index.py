@@ -32,6 +32,7 @@ def test_index_folder_reads_every_format(new_index, folder):
     assert "Send this page" not in strikes.title + strikes.body
     assert {"Erbil", "Iraq", "Iran", "Kuwait", "Canada"} <= set(strikes.places)
     assert {"Iraq", "Iran", "Kuwait", "Canada", "United States"} <= set(strikes.countries)
+    assert set(strikes.regions) == {"Asia", "North America"}
     wire = ix.get("wire-2")
     assert wire.date == datetime(2019, 11, 28, 9, 30)
     assert wire.source == "wire"

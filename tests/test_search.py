@@ -88,6 +88,13 @@ def test_place_and_country_filters_accept_any_case_and_aliases(ix):
     assert [h.id for h in both.hits] == ["strikes.txt"]
 
 
+def test_regions_facet_filter_and_field(ix):
+    page = ix.search("troops OR missile OR storms")
+    assert page.facets.region["Asia"] == 3 and page.facets.region["Europe"] == 1
+    assert [h.id for h in ix.search("troops OR storms", regions=["europe"]).hits] == ["wire-1"]
+    assert [h.id for h in ix.search("(storms OR missile) region:Europe").hits] == ["wire-1"]
+
+
 def test_facets_count_the_whole_result_set_not_the_page(ix):
     page = ix.search("troops OR missile OR oil OR storms", limit=1)
     assert len(page.hits) == 1 and page.total == 5

@@ -19,7 +19,7 @@ __all__ = ["Gazetteer", "PlaceMatch", "extract", "find_date"]
 
 
 def extract(article: Article, gazetteer: Gazetteer) -> Article:
-    """Fill ``article``'s places and countries from its title and body, and its date if it has none; return it.
+    """Fill ``article``'s places, countries and regions from its title and body, and its date if it has none.
 
     The article is changed in place (and returned, so ``a = extract(a, g)`` reads naturally).
 
@@ -30,7 +30,8 @@ def extract(article: Article, gazetteer: Gazetteer) -> Article:
     places = _merge(article.places, match.places)
     countries = _merge(article.countries, match.countries)
     date = article.date if article.date is not None else find_date(f"{article.title}\n{article.body}", article.path)
-    article.places, article.countries, article.date = places, countries, date
+    regions = _merge(article.regions, [r for r in map(gazetteer.region_of, countries) if r])
+    article.places, article.countries, article.regions, article.date = places, countries, regions, date
     return article
 
 

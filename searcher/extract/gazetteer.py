@@ -149,8 +149,9 @@ class Gazetteer:
     """
 
     def __init__(self, candidates: dict[str, list[Candidate]], caps_only: set[str], common: frozenset[str],
-                 state_abbreviations: dict[str, Candidate]) -> None:
+                 state_abbreviations: dict[str, Candidate], regions: dict[str, str] | None = None) -> None:
         self._state_abbreviations = state_abbreviations
+        self._regions = regions or {}
         for cands in candidates.values():
             if len(cands) > 1:
                 cands.sort(key=_rank, reverse=True)
@@ -265,7 +266,13 @@ class Gazetteer:
             state = next(c for c in candidates[name_key(us_states[code]["name"])] if c.kind == "state")
             states.update((name_key(a).replace(" ", ""), state) for a in abbreviations)
         common = frozenset(_COMMON.split() if common_words is None else common_words)
-        return cls(candidates, caps_only, common, states)
+        continent_names = {code: c["name"] for code, c in gc.get_continents().items()}
+        regions = {
+            countries[code]: continent_names[c["continentcode"]]
+            for code, c in raw_countries.items()
+            if c.get("continentcode") in continent_names
+        }
+        return cls(candidates, caps_only, common, states, regions)
 
     def candidates(self, key: str) -> Sequence[Candidate]:
         """What a :func:`name_key` can denote, best first (country, state, city; primary name; population)."""
@@ -329,6 +336,16 @@ class Gazetteer:
             return None
         cand = self._displays.get(display.casefold())
         return cand.country if cand is not None else None
+
+
+    def region_of(self, country: str) -> str | None:
+        """The continent of a country, by any of its names.
+
+        >>> Gazetteer.load().region_of("Iraq"), Gazetteer.load().region_of("U.S.")
+        ('Asia', 'North America')
+        """
+        display = self.canonical(country, "country")
+        return self._regions.get(display) if display else None
 
 
 def _rank(cand: Candidate) -> tuple[int, bool, int]:
