@@ -149,7 +149,9 @@ def query_cmd(
              +missile -Kuwait       must / must not
              title:missile place:Erbil country:Iraq region:Asia source:reuters
              date:2020-01  date:[2020-01-01 to 2020-01-31]  date:>2019-12-31
+             *                      every article (with filters, to browse)
     Example: searcher query "missile Erbil" --since 2020-01 --country Iraq --json
+    A query that starts with "-" goes after "--": searcher query -- "-Kuwait missile"
     """
     if sort not in searcher.SORTS:
         _fail(f"--sort must be one of {', '.join(searcher.SORTS)}", 2)
@@ -170,7 +172,9 @@ def query_cmd(
     if as_json:
         typer.echo(json.dumps(present.page_json(result), ensure_ascii=False))
     else:
-        _console().print(present.page_text(result), end="")
+        text = present.page_text(result)
+        text.rstrip()
+        _console().print(text)
 
 
 @app.command("show")

@@ -119,6 +119,10 @@ def parse(text: str, schema, *, any_terms: bool = False) -> wq.Query:
     And([Or([Term('title', 'missil'), Term('body', 'missil')]), Or([...])])
     """
     check_syntax(text)
+    if text.strip() in ("*", "*:*"):
+        # "Everything": with filters, a way to browse. Left to the parser, a lone "*"
+        # would expand to every term of the index, one scored clause each.
+        return wq.Every()
     text = _rewrite_date_comparisons(text)
     group = OrGroup.factory(0.9) if any_terms else AndGroup
     parser = MultifieldParser(["title", "body"], schema, group=group)

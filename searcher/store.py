@@ -50,7 +50,7 @@ def open_existing(path: str | Path) -> FileIndex:
     if meta.get("schema_version") != SCHEMA_VERSION:
         raise SearcherError(
             f"the index at {folder} was made by searcher {meta.get('version', '?')} with another schema; "
-            "rebuild it with 'searcher index --rebuild'"
+            "rebuild it with 'searcher index FOLDER --rebuild'"
         )
     try:
         return whoosh_index.open_dir(str(folder))

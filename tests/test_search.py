@@ -103,6 +103,12 @@ def test_facets_count_the_whole_result_set_not_the_page(ix):
     assert page.facets.month["2020-01"] == 1 and page.facets.year["2020"] == 2
 
 
+def test_star_alone_matches_everything_and_takes_filters(ix):
+    assert ix.search("*").total == 6
+    assert [h.id for h in ix.search("*", countries=["Portugal"]).hits] == ["wire-1"]
+    assert [h.id for h in ix.search("*", sort="newest", limit=2).hits] == ["wire-1", "strikes.txt"]
+
+
 def test_empty_and_malformed_queries(ix):
     with pytest.raises(searcher.QueryError, match="empty"):
         ix.search("  ")
