@@ -153,3 +153,14 @@ def test_index_then_read_round_trip(new_index, title, body, date, places):
     back = ix.get("r1")
     assert (back.title, back.body, back.date, back.url) == (title, body, date, "https://example.org/r1")
     ix.close()
+
+
+def test_progress_reports_every_file_then_the_final_write(new_index, folder):
+    from searcher.indexer import COMMITTING
+
+    calls: list[tuple[int, int, str]] = []
+    new_index().add(folder, progress=lambda done, total, what: calls.append((done, total, what)))
+    assert [c[0] for c in calls[:-1]] == [1, 2, 3, 4]
+    assert {c[1] for c in calls} == {4}
+    assert sorted(c[2] for c in calls[:-1]) == ["dispatches.jsonl", "oil.txt", "strikes.txt", "vote.md"]
+    assert calls[-1] == (4, 4, COMMITTING)
