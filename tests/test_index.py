@@ -164,3 +164,27 @@ def test_progress_reports_every_file_then_the_final_write(new_index, folder):
     assert {c[1] for c in calls} == {4}
     assert sorted(c[2] for c in calls[:-1]) == ["dispatches.jsonl", "oil.txt", "strikes.txt", "vote.md"]
     assert calls[-1] == (4, 4, COMMITTING)
+
+
+def test_interrupted_run_keeps_committed_batches_and_the_next_run_completes(tmp_path, gazetteer, folder):
+    for n in range(10):
+        (folder / f"extra{n}.txt").write_text(f"Harbour report {n}\n\nShips waited at the harbour on day {n}.\n")
+    ix = searcher.Index.create(tmp_path / "ix", settings=searcher.IndexSettings(batch_size=3))
+    ix._gazetteer = gazetteer
+
+    def interrupt(done: int, total: int, what: str) -> None:
+        if done == 9:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ix.add(folder, progress=interrupt)
+    reopened = searcher.Index.open(tmp_path / "ix")
+    committed = len(reopened)
+    # 8 files read (3 + 7 articles): batches of 3 committed, the 10th article lost with the run
+    assert committed == 9
+    assert reopened.search("*").total == committed
+    reopened._gazetteer = gazetteer
+    summary = reopened.add(folder)
+    assert summary.added + summary.unchanged == 16 and summary.unchanged == committed
+    ids = [a.id for a in reopened.articles()]
+    assert len(ids) == len(set(ids)) == 16
