@@ -154,7 +154,9 @@ def index_paths(
     """
     started = time.monotonic()
     roots = [Path(p).resolve() for p in paths]
-    files = list(iter_files(roots))
+    own = Path(ix.storage.folder).resolve()
+    # "searcher index ." from a project's root must not read the index's own files.
+    files = [(f, rel) for f, rel in iter_files(roots) if not _is_under(str(f), own)]
     known = _known_files(ix)
     summary = IndexSummary()
     gaz: Gazetteer | None = None

@@ -39,6 +39,16 @@ def test_index_prints_a_summary_and_json(tmp_path):
     assert summary["unchanged"] == 6 and summary["added"] == 0 and summary["skipped"] == []
 
 
+def test_rebuild_and_index_inside_the_folder_indexed(tmp_path):
+    shutil.copytree(ARTICLES, tmp_path / "news")
+    ix = tmp_path / "news" / "index"
+    assert "6 added" in run("index", str(tmp_path / "news"), "--index", str(ix)).output
+    again = json.loads(run("index", str(tmp_path / "news"), "--index", str(ix), "--json").output)
+    assert again["unchanged"] == 6 and again["skipped"] == []  # the index's own files are not articles
+    rebuilt = json.loads(run("index", str(tmp_path / "news"), "--index", str(ix), "--rebuild", "--json").output)
+    assert rebuilt["added"] == 6 and rebuilt["unchanged"] == 0
+
+
 def test_query_text_output(index_dir):
     result = run("query", "missile Erbil", "--index", str(index_dir))
     assert result.exit_code == 0
