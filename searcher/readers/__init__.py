@@ -15,9 +15,13 @@ from pathlib import Path, PurePath
 from searcher.model import ReadError, Skip
 from searcher.readers.base import ReadResult
 from searcher.readers.csvfmt import read_csv
+from searcher.readers.feeds import read_feed
 from searcher.readers.gzipfmt import gunzip, size_text
+from searcher.readers.html import read_html
 from searcher.readers.jsonfmt import read_json, read_json_lines
+from searcher.readers.sgml import read_sgml
 from searcher.readers.text import read_text
+from searcher.readers.warc import read_warc
 
 __all__ = ["DEFAULT_MAX_BYTES", "ReadResult", "is_supported", "iter_files", "read_bytes", "read_file"]
 
@@ -33,8 +37,19 @@ READERS: dict[str, Reader] = {
     ".json": read_json,
     ".csv": read_csv,
     ".tsv": read_csv,
+    ".html": read_html,
+    ".htm": read_html,
+    ".rss": read_feed,
+    ".atom": read_feed,
+    ".xml": read_feed,  # only feeds: any other XML is a ReadError
+    ".sgm": read_sgml,
+    ".sgml": read_sgml,
+    ".warc": read_warc,
 }
 _COMPRESSED = ".gz"
+# formats whose reader takes one gzip layer itself: a .warc.gz is gzipped record by record, so
+# warcio streams it and loses only a damaged record where gunzipping the whole file would fail
+_READS_GZIP = frozenset({".warc"})
 # project files met while walking a folder, not articles (a file named explicitly is read)
 _PROJECT_FILES = ("readme", "license", "licence", "changelog")
 
@@ -79,6 +94,8 @@ def read_bytes(data: bytes, name: str, rel: str, *, max_bytes: int = DEFAULT_MAX
         raise _unsupported(name)
     if len(data) > max_bytes:
         raise ReadError(f"file too large: {size_text(len(data))} (limit {size_text(max_bytes)})")
+    if layers == 1 and fmt in _READS_GZIP:
+        layers = 0
     for _ in range(layers):
         data = gunzip(data, max_bytes)
     if not data.strip():
