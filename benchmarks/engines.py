@@ -1,4 +1,4 @@
-"""The two engines under test, behind one small interface.
+"""The engines under test, behind one small interface.
 
 Each engine builds a fresh index in a folder it is given, reports how long the indexing
 took (from an empty index to a committed one), and answers a query with the ids of its
@@ -125,6 +125,55 @@ class SearcherEngine:
         self.ix.close()
 
 
+class PlainWhooshEngine:
+    """Whoosh as most projects use it: ``StemmingAnalyzer``, title and body stored, a
+    ``MultifieldParser`` that requires every word, ten hits with highlighted snippets.
+
+    The baseline the project is measured against: same library, none of its work.
+    """
+
+    name = "whoosh"
+
+    def __init__(self, folder: Path) -> None:
+        from whoosh import fields, index
+        from whoosh.analysis import StemmingAnalyzer
+
+        analyzer = StemmingAnalyzer()
+        schema = fields.Schema(
+            id=fields.ID(stored=True),
+            title=fields.TEXT(analyzer=analyzer, stored=True, field_boost=2.0),
+            body=fields.TEXT(analyzer=analyzer, stored=True),
+        )
+        self.ix = index.create_in(str(folder), schema)
+        self.searcher = None
+
+    def index(self, articles: Sequence[Article]) -> float:
+        start = time.perf_counter()
+        with self.ix.writer() as w:
+            for a in articles:
+                w.add_document(id=a.id, title=a.title, body=a.body)
+        return time.perf_counter() - start
+
+    def count(self) -> int:
+        return self.ix.doc_count()
+
+    def search(self, query: Query) -> list[str]:
+        from whoosh.qparser import AndGroup, MultifieldParser
+
+        if self.searcher is None:
+            self.searcher = self.ix.searcher()
+        q = MultifieldParser(["title", "body"], self.ix.schema, group=AndGroup).parse(query.searcher_query())
+        hits = self.searcher.search(q, limit=TOP)
+        for hit in hits:
+            hit.highlights("body")
+        return [hit["id"] for hit in hits]
+
+    def close(self) -> None:
+        if self.searcher is not None:
+            self.searcher.close()
+        self.ix.close()
+
+
 def searcher_problem() -> str | None:
     """Why the searcher engine cannot run here, or None if it can."""
     try:
@@ -148,4 +197,6 @@ def make_engine(name: str, folder: Path) -> Engine:
         return Fts5Engine(folder)
     if name == "searcher":
         return SearcherEngine(folder)
+    if name == "whoosh":
+        return PlainWhooshEngine(folder)
     raise ValueError(f"unknown engine {name!r}")

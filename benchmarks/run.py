@@ -34,7 +34,8 @@ if TYPE_CHECKING:  # hints only: importing searcher is left to the engines that 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REUTERS = REPO_ROOT.parent / "shared" / "data" / "reuters21578"
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "latest.json"
-ENGINES = ("searcher", "fts5")
+ENGINES = ("searcher", "whoosh", "fts5")
+RATIO_KEYS = ("articles_per_second", "query_median_ms", "query_p95_ms")
 SEED = 1987
 #: timed passes over the query set; each query's latency is the median of its passes
 REPEATS = 3
@@ -149,14 +150,17 @@ def run_benchmark(
             report["engines"][name], answers[name] = bench_engine(
                 name, articles, queries, Path(tmp) / name
             )
-    if "searcher" in answers and "fts5" in answers:
-        s, f = report["engines"]["searcher"], report["engines"]["fts5"]
-        report["ratio_searcher_over_fts5"] = {
-            # three significant figures: indexing ratios are often far below 0.01
-            key: float(f"{s[key] / f[key]:.3g}") if s[key] and f[key] else None
-            for key in ("articles_per_second", "query_median_ms", "query_p95_ms")
+    if "searcher" in answers:
+        s = report["engines"]["searcher"]
+        # searcher / each other engine, three significant figures (indexing ratios can be tiny)
+        report["ratios"] = {
+            name: {key: float(f"{s[key] / o[key]:.3g}") if s[key] and o[key] else None for key in RATIO_KEYS}
+            for name, o in report["engines"].items()
+            if name != "searcher"
         }
-        report["top10_overlap"] = overlap(answers["searcher"], answers["fts5"])
+        if "fts5" in answers:
+            report["ratio_searcher_over_fts5"] = report["ratios"]["fts5"]
+            report["top10_overlap"] = overlap(answers["searcher"], answers["fts5"])
     return report
 
 
@@ -171,13 +175,12 @@ def format_table(report: dict[str, Any]) -> str:
         ("query p95 ms", "query_p95_ms"),
         ("queries with hits", "queries_with_hits"),
     ]
-    ratio = report.get("ratio_searcher_over_fts5", {})
-    header = ["", *names] + (["searcher/fts5"] if ratio else [])
+    ratios = report.get("ratios", {})
+    header = ["", *names, *(f"searcher/{n}" for n in ratios)]
     body = []
     for label, key in rows:
         line = [label, *(str(engines[n][key]) for n in names)]
-        if ratio:
-            line.append(str(ratio.get(key, "")) if key in ratio else "")
+        line += [str(r[key]) if key in r else "" for r in ratios.values()]
         body.append(line)
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
 

@@ -102,8 +102,9 @@ def check_report(report: dict, engines: tuple[str, ...], articles: int, queries:
         for key in ENGINE_KEYS:
             assert stats[key] > 0, key
         assert stats["queries_with_hits"] <= queries
-    if len(engines) == 2:
+    if {"searcher", "fts5"} <= set(engines):
         assert all(v > 0 for v in report["ratio_searcher_over_fts5"].values())
+        assert set(report["ratios"]) == set(engines) - {"searcher"}
         assert 0 <= report["top10_overlap"] <= 1
     json.dumps(report)  # what latest.json gets must be plain JSON
     assert "articles/s" in format_table(report)
@@ -218,7 +219,7 @@ def test_fts5_only_benchmark_on_reuters() -> None:
 def test_benchmark_on_made_up_articles() -> None:
     needs_searcher()
     report = run_benchmark(made_up_articles(), 9)
-    check_report(report, ("searcher", "fts5"), len(STORIES), 9)
+    check_report(report, ("searcher", "whoosh", "fts5"), len(STORIES), 9)
 
 
 @needs_fts5
@@ -230,7 +231,7 @@ def test_cli_on_reuters_writes_the_report(tmp_path: Path, capsys: pytest.Capture
     assert main([*argv, "--json"]) == 0
     report = json.loads(out.read_text(encoding="utf-8"))
     assert json.loads(capsys.readouterr().out) == report
-    check_report(report, ("searcher", "fts5"), 40, 10)
+    check_report(report, ("searcher", "whoosh", "fts5"), 40, 10)
 
 
 def test_cli_reports_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
