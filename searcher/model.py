@@ -88,7 +88,6 @@ class Facets:
     country: dict[str, int] = field(default_factory=dict)
     place: dict[str, int] = field(default_factory=dict)
     region: dict[str, int] = field(default_factory=dict)
-    region: dict[str, int] = field(default_factory=dict)
     month: dict[str, int] = field(default_factory=dict)
     year: dict[str, int] = field(default_factory=dict)
     #: matching articles that have no date (they are in no month)

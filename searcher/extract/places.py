@@ -12,28 +12,43 @@ How a mention is recognised, and why:
 3. Person names are not places: a name after a title (``President Lincoln``, ``Mr. Jackson``) or,
    for cities and states, right after a capitalised word that is no function word, country or state
    and that the text never writes lower-case (``Jesse Jackson``), is a surname, and so is every other
-   bare use of it in the text (reporters give the full name once). A city right before such a word
-   is a first name there (``David Healy``). Headline-case lines are exempt: every word is capitalised.
-4. Words in capitals inside running text are acronyms (``GAO``), not places; in a capitals
-   headline a city counts only with 100,000 people or more; a dateline (capitals at a line's start,
-   then a comma) always counts.
-5. An ambiguous name goes to a city in a US state the text names, then to ``City, Region``, then to
-   a city in a country the text names (if it is at least a third as big as the largest candidate),
-   then to the most populous one; primary names beat alternate names. A city of under 50,000
-   people counts only as ``Town, Region`` or if the text names its US state, or for a town outside
-   the US its country (small towns are more often surnames or words than a story's subject).
-6. Passing mentions are dropped: when a text names several countries, one named only once and
+   bare use of it in the text (reporters give the full name once). A city or state right before such
+   a word, or before an initial, is a first name there (``David Healy``, ``George A. Ferris``,
+   ``Victoria Wood``). Headline-case lines are exempt: every word is capitalised.
+4. Organisations, currencies and things named after a place are not the place. A name that starts an
+   organisation's name (capitalised words up to ``Inc``, ``Corp``, ``Bank``, ``Party``, ``Airlines``...:
+   ``Midland Bank``, ``Delta Air Lines Inc``, ``Liberal Party``) is the organisation there, and for a
+   city or state every other bare use of it too ("Midland said"), unless a preposition of place
+   stands before it ("in Midland"); not after "of" (``Bank of Tokyo`` is named after Tokyo). A
+   country before a currency (``U.S. dlrs``, ``Swiss francs``) is money; ``Lake Victoria``, ``Victoria
+   Street`` and ``Kirkland Lake`` are features, and ``<UK>`` is a stock symbol.
+5. Words in capitals inside running text are acronyms (``GAO``), not places; in a capitals
+   headline a city counts only with 100,000 people or more. A dateline always counts: capitals at a
+   line's start then a comma, or, in the first lines, capitalised words then a month and a day
+   (``Toronto, March 10 -``, ``BALA CYNWYD, Pa., March 18 -``, where Bala is then in Pennsylvania).
+6. An ambiguous name goes to the place in the region named right after it (``Paris, Texas``; with no
+   such place, to none: ``GREENWICH, Conn.`` is no London borough), then to a city in a state or
+   province the text names, then to one in a country the text names, the dateline's country first (if
+   it is at least a third as big as the largest candidate), then to the most populous one; a region
+   after a place is the place's (``Norcross, Georgia`` is the US state). Primary names beat alternate
+   names; a province competes with the cities of other countries (``Victoria``).
+7. A town counts only as ``Town, Region``, in a dateline, or when the text names its region when it
+   is small (under 50,000 people), obscure (GeoNames knows it by fewer than three names, as it does
+   "Commonwealth", a district of Quezon City) or named by one of its other names ("Bally" for Bali,
+   India, "Google" for Topeka): for a small US town its state, for the others its state, province or
+   country. Such names are more often surnames, words or companies than a story's subject.
+8. Passing mentions are dropped: when a text names several countries, one named only once and
    not in the lead goes, with its cities ("the bonds will be listed in Luxembourg"). The lead is the
    title and the first paragraph that ends a sentence, and at least the first 60 words (web pages
    often give each sentence a paragraph); a text with no paragraph break is all lead. On
    Reuters-21578 this lifts country F1 from about 0.86 to about 0.89.
 
 A country mention (by name, alias or adjective, ``Iranian``) is both a place and a country; a city
-or state adds its country.
+or state adds its country. ``python -m benchmarks.places`` measures all this on Reuters-21578.
 
 >>> from searcher.extract.gazetteer import Gazetteer
->>> find_places("Iranian missiles struck near Irbil.", Gazetteer.load())
-PlaceMatch(places=['Erbil', 'Iran'], countries=['Iran', 'Iraq'])
+>>> find_places("Iranian missiles struck Irbil in northern Iraq.", Gazetteer.load())
+PlaceMatch(places=['Erbil', 'Iran', 'Iraq'], countries=['Iraq', 'Iran'])
 """
 
 from __future__ import annotations
@@ -84,6 +99,41 @@ north south east west northern southern eastern western northeast northwest sout
 inner outer old new lake mount port fort bay gulf river city county state province region district capital
 last next first second third rural urban suburban""".split())
 
+# Words that end an organisation's name: "Midland Bank", "Delta Air Lines Inc", "Liberal Party".
+_ORGANISATIONS = frozenset("""inc incorporated corp corporation co cos company companies ltd limited plc pty llc
+lp ag sa nv bv gmbh spa ab kk bancorp bancorporation bancshares bankshares bank banks banking trust trustco
+savings financial insurance assurance securities investment investments capital holdings holding group partners
+associates enterprises industries airlines airways lines motor motors electric edison power utilities gas oil
+petroleum chemical chemicals steel mining mines minerals resources energy realty mortgage properties systems
+technologies communications telephone railroad railway railways foods stores party times post journal herald
+tribune gazette club fc united""".split())
+# Before a name, these make it a feature named after a place ("Lake Victoria").
+_FEATURES = frozenset("lake mount mt cape".split())
+# After a name, these make it a feature or a street named after a place ("Kirkland Lake", "Victoria Street",
+# "Oxford Street" in London); an airport or a bridge is usually at the place itself.
+_FEATURES_AFTER = frozenset("""lake lakes river bay island islands mountain mountains valley strait sea falls canal
+street st road rd avenue ave lane square park gardens station stadium hospital hall terrace drive boulevard""".split())
+# What may stand inside an organisation's name between capitalised words: "Carolina Power and Light Co".
+_ORGANISATION_JOINS = frozenset({"and"})
+_ORGANISATION_MAX_WORDS = 4
+# Before a name, these make it a place whatever else the text calls an organisation ("in Midland").
+_LOCATIVE = frozenset("in at near into outside inside across around throughout toward towards".split())
+# Before a name, these make it the place an organisation is named after ("Bank of Tokyo Ltd").
+_OF = frozenset("of de du des di del da do".split())
+# Money named after a country: "U.S. dlrs", "Canadian dollars", "Swiss francs" are currencies, not places.
+_CURRENCIES = frozenset("""dollar dollars dlr dlrs franc francs mark marks yen pound pounds guilder guilders lira lire
+peseta pesetas escudo escudos krona kronor krone kroner crown crowns schilling schillings rand riyal riyals rupee
+rupees rupiah peso pesos cruzado cruzados dinar dinars ringgit baht yuan renminbi rouble roubles ruble rubles
+drachma drachmas shekel shekels""".split())
+# A dateline opens one of the first lines: "SALVADOR, Feb 26 -", "Toronto, March 10 -", "TETERBORO, N.J., March 3".
+_DATELINE_LINES = 5
+_DATELINE_WORDS = 8
+_MONTHS = frozenset("""january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec""".split())
+_DATELINE_GAP = re.compile(r"[.]?[ \t]*[,-][ \t]*")  # "SALVADOR, Feb", "LOUISVILLE, Colo. - March"
+_DAY_AFTER = re.compile(r"\.?[ \t]*\d{1,2}(?!\d)")
+_PARTICLES = frozenset("de da do du del della la le les al el of upon on am an sur y en".split())
+
 
 @dataclass
 class PlaceMatch:
@@ -99,7 +149,11 @@ class _Mention:
     last: int
     key: str
     cands: Sequence[Candidate]
-    region_after: str | None = None
+    #: the codes of the country or state named right after ("Paris, Texas": "US.TX" and "US")
+    region_after: frozenset[str] | None = None
+    dateline: bool = False
+    #: the mention this one is the region of ("Norcross, Georgia": Georgia's is Norcross)
+    qualifies: _Mention | None = None
 
 
 class _Doc:
@@ -112,9 +166,12 @@ class _Doc:
     def __init__(self, text: str) -> None:
         parts = _SPLIT.split(text)
         self.gaps = parts[0::2]  # gaps[i] stands before words[i]; the last one after the last word
-        self.words = [w[:-2] if w.endswith(_POSSESSIVE) else w for w in parts[1::2]]  # "Iraq's"
+        self.written = parts[1::2]
+        self.words = [w[:-2] if w.endswith(_POSSESSIVE) else w for w in self.written]  # "Iraq's"
         self.caps = [w[0].isupper() for w in self.words]
-        self.newline_before = [i == 0 or "\n" in g for i, g in enumerate(self.gaps[:-1])]
+        self.newline_before = ["\n" in g for g in self.gaps[:-1]]
+        if self.newline_before:
+            self.newline_before[0] = True
         self.line_of = list(accumulate(self.newline_before))
         self.lower_words = {w.lower() for w, cap in zip(self.words, self.caps, strict=True) if not cap}
         self._keys: dict[int, str] = {}
@@ -131,7 +188,7 @@ class _Doc:
 
     def upper(self, i: int) -> bool:
         word = self.words[i]
-        return self.caps[i] and len(word) > 1 and word.replace(".", "").isupper()
+        return len(word) > 1 and word.isupper()  # dots are not cased: "U.S." is in capitals
 
     def _flat_gap(self, i: int) -> str | None:
         gap = self.gaps[i]
@@ -144,6 +201,15 @@ class _Doc:
         flat = self._flat_gap(i)
         return flat is not None and (flat == " " or _JOIN.fullmatch(flat) is not None)
 
+    def next_to(self, last: int) -> bool:
+        """True when the word after word ``last`` follows it as part of one phrase: no possessive, no punctuation
+        ("New York's Times Square" is no "New York Times")."""
+        return last + 1 < len(self.words) and not self.possessive(last) and self.plain(last + 1)
+
+    def possessive(self, i: int) -> bool:
+        """True for a word written with "'s" ("Iraq's")."""
+        return len(self.written[i]) != len(self.words[i])
+
     def plain(self, i: int) -> bool:
         """True when only spaces (or one line break) separate word ``i`` from the word before it."""
         flat = self._flat_gap(i)
@@ -154,11 +220,16 @@ class _Doc:
         line = self.line_of[i]
         if line not in self._styles:
             lo, hi = bisect_left(self.line_of, line), bisect_right(self.line_of, line)
-            long_words = [self.caps[j] for j in range(lo, hi) if len(self.words[j]) > 3]
-            words = [self.upper(j) for j in range(lo, hi) if len(self.words[j]) > 1]
+            words = self.words[lo:hi]
+            long_words = [w[0].isupper() for w in words if len(w) > 3]
+            words = [w.isupper() for w in words if len(w) > 1]
             self._styles[line] = (len(long_words) >= 3 and sum(long_words) >= 0.85 * len(long_words),
                                   bool(words) and sum(words) >= 0.6 * len(words))
         return self._styles[line]
+
+    def initial(self, i: int) -> bool:
+        """True for a capital letter standing for a name: "A." in "George A. Ferris"."""
+        return i < len(self.words) and len(self.words[i]) == 1 and self.caps[i] and self.gaps[i + 1].startswith(".")
 
     def name_like(self, i: int, gaz: Gazetteer) -> bool:
         """True for a capitalised word that is probably part of a person's name: no function word, no
@@ -167,8 +238,8 @@ class _Doc:
         if not 0 <= i < len(self.words) or not self.caps[i] or self.upper(i):
             return False
         key = self.key(i)
-        return (key not in _FUNCTION and key not in self.lower_words
-                and all(c.kind == "city" for c in gaz.candidates(key)))
+        return (key not in _FUNCTION and key not in _TITLES and key not in _ORGANISATIONS
+                and key not in self.lower_words and all(c.kind == "city" for c in gaz.candidates(key)))
 
 
 def _match(doc: _Doc, gaz: Gazetteer) -> list[_Mention]:
@@ -178,11 +249,15 @@ def _match(doc: _Doc, gaz: Gazetteer) -> list[_Mention]:
     for i in [i for i, cap in enumerate(doc.caps) if cap]:
         if i < after:
             continue
-        for length in range(min(gaz.span(doc.key(i)), n - i), 0, -1):
+        first_key = doc.key(i)
+        for length in range(min(gaz.span(first_key), n - i), 0, -1):
             last = i + length - 1
-            if not doc.caps[last] or not all(doc.joins(j) for j in range(i + 1, last + 1)):
+            if length == 1:
+                key = first_key
+            elif not doc.caps[last] or not all(doc.joins(j) for j in range(i + 1, last + 1)):
                 continue
-            key = " ".join(doc.key(j) for j in range(i, last + 1))
+            else:
+                key = " ".join(doc.key(j) for j in range(i, last + 1))
             cands = gaz.candidates(key)
             if cands:
                 mentions.append(_Mention(i, last, key, cands))
@@ -200,11 +275,14 @@ def find_places(text: str, gaz: Gazetteer) -> PlaceMatch:
     """
     doc = _Doc(text)
     persons: set[str] = set()
-    kept: list[tuple[_Mention, bool]] = []
+    organisations: set[str] = set()
+    kept: list[_Mention] = []
+    datelines = _datelines(doc)
+    in_dateline = {j for span in datelines for j in span}
     # "TETERBORO, N.J.", "Billings, Mont.": the state, even when the town is unknown; "Mont" is no place.
     abbreviated = {j: state for j in range(1, len(doc))
-                   if doc.caps[j] and (state := _abbreviated_state(doc, j, gaz)) is not None}
-    kept.extend((_Mention(j, j, doc.key(j), (state,)), True) for j, state in abbreviated.items())
+                   if doc.caps[j] and "," in doc.gaps[j] and (state := _abbreviated_state(doc, j, gaz)) is not None}
+    kept.extend(_Mention(j, j, doc.key(j), (state,), dateline=j in in_dateline) for j, state in abbreviated.items())
     for m in _match(doc, gaz):
         best = m.cands[0]
         if m.first in abbreviated or best.kind == "blocked":
@@ -213,31 +291,62 @@ def find_places(text: str, gaz: Gazetteer) -> PlaceMatch:
         span_upper = all(doc.upper(j) for j in range(m.first, m.last + 1))
         if gaz.caps_only(m.key) and not span_upper:
             continue
-        joined = doc.joins(m.first)
-        if joined and doc.caps[m.first - 1] and doc.key(m.first - 1) in _TITLES:
+        if doc.gaps[m.first].endswith("<") and doc.gaps[m.last + 1].startswith(">"):
+            continue  # a stock symbol: "Union Carbide <UK>"
+        if best.kind != "country" and (
+                m.first > 0 and doc.caps[m.first - 1] and doc.key(m.first - 1) in _FEATURES and doc.plain(m.first)
+                or m.last + 1 < len(doc) and doc.caps[m.last + 1] and doc.key(m.last + 1) in _FEATURES_AFTER
+                and doc.next_to(m.last) and not doc.style(m.first)[0]):
+            continue  # "Lake Victoria", "Victoria Street": named after the place, elsewhere
+        m.dateline = m.first in in_dateline or (
+            doc.newline_before[m.first] and span_upper and doc.gaps[m.last + 1].startswith(","))
+        if m.first > 0 and doc.caps[m.first - 1] and doc.key(m.first - 1) in _TITLES and doc.joins(m.first):
             persons.add(m.key)  # "President Lincoln", "Mr. Jackson"
             continue
-        if best.kind in ("city", "state") and single and not span_upper and not doc.style(m.first)[0]:
+        headline = doc.style(m.first)[0]
+        m.region_after = _region_after(doc, m.last, gaz)
+        if (not m.dateline and m.region_after is None
+                and _organisation_follows(doc, m.first, m.last, headline or span_upper)):
+            if best.kind != "country":
+                organisations.add(m.key)  # "Midland Bank", "Delta Air Lines Inc", "Liberal Party"
+            continue
+        if best.kind in ("city", "state") and single and not span_upper and not headline and not m.dateline:
             if doc.plain(m.first) and doc.name_like(m.first - 1, gaz):
                 persons.add(m.key)  # "Jesse Jackson": a surname, here and wherever else the text uses it
                 continue
             following = m.last + 1
-            if best.kind == "city" and following < len(doc) and doc.plain(following) and doc.name_like(following, gaz):
-                continue  # "David Healy": a first name here, but "Chicago Board" is no reason to doubt Chicago
-        dateline = doc.newline_before[m.first] and span_upper and doc.gaps[m.last + 1].startswith(",")
-        m.region_after = _region_after(doc, m.last, gaz)
-        if best.kind == "city" and (gaz.is_common(m.key) or (single and m.key in doc.lower_words)):
+            if doc.next_to(m.last) and (
+                    doc.name_like(following, gaz) or doc.initial(following)):
+                continue  # "David Healy", "George A. Ferris": a first name here; "Chicago Board" is still Chicago
+        if best.kind == "country" and not m.dateline and _currency_follows(doc, m.last):
+            continue  # "U.S. dlrs", "Swiss francs": a currency, not a place
+        if best.kind == "city" and not m.dateline and (
+                gaz.is_common(m.key) or (single and m.key in doc.lower_words)):
             if m.region_after is None:
                 continue
-        if span_upper and not dateline and not gaz.caps_only(m.key):
+        if span_upper and not m.dateline and not gaz.caps_only(m.key):
             # Capitals in running text are an acronym ("GAO"); in a capitals headline they say nothing.
             if not doc.style(m.first)[1] or (
                     best.kind == "city" and max(c.population for c in m.cands) < _CAPS_MIN_POPULATION):
                 continue
-        kept.append((m, dateline))
-    mentions = [m for m, dateline in kept if dateline or not (m.first == m.last and m.key in persons)]
-    lead_words = max(_LEAD_MIN_WORDS, len(_TOKEN.findall(text, 0, _lead_end(text))))
+        kept.append(m)
+    _qualify(kept, datelines)
+    mentions = [m for m in kept if m.dateline or m.region_after is not None or not _named_otherwise(
+        doc, m, persons, organisations)]
+    lead_end = _lead_end(text)
+    lead_words = len(doc) if lead_end == len(text) else max(_LEAD_MIN_WORDS, len(_TOKEN.findall(text, 0, lead_end)))
     return _resolve(mentions, {m.first for m in mentions if m.first < lead_words})
+
+
+def _named_otherwise(doc: _Doc, m: _Mention, persons: set[str], organisations: set[str]) -> bool:
+    """True when the text uses this name elsewhere for a person or an organisation, and so here too.
+
+    Reporters give the full name once ("Mr. Jackson", "Midland Bank Plc") and then the short one
+    ("Jackson said", "Midland considered"); "in Midland" or "at Delta" is still a place.
+    """
+    if m.first == m.last and m.key in persons:
+        return True
+    return m.key in organisations and not _locative(doc, m.first)
 
 
 def _lead_end(text: str) -> int:
@@ -263,53 +372,77 @@ def _abbreviated_state(doc: _Doc, j: int, gaz: Gazetteer) -> Candidate | None:
     return gaz.state_abbreviation(word)
 
 
-def _region_after(doc: _Doc, last: int, gaz: Gazetteer) -> str | None:
-    """The country or US state code named right after ``Name,`` ("Paris, Texas" -> "TX"), if any."""
+def _region_after(doc: _Doc, last: int, gaz: Gazetteer) -> frozenset[str] | None:
+    """The codes of the country or state named right after ``Name,``, if any.
+
+    "Paris, Texas" gives {"US.TX", "US"}, "Nice, France" {"FR"}, "Atlanta, Georgia" {"GE", "US.GA", "US"}.
+    """
     if last + 1 >= len(doc) or doc.gaps[last + 1].strip() != ",":
         return None
     state = _abbreviated_state(doc, last + 1, gaz)
     if state is not None:
-        return state.region
+        return frozenset((state.region, state.code))
     for length in range(min(4, len(doc) - last - 1), 0, -1):
         span = range(last + 1, last + 1 + length)
         if not doc.caps[last + 1] or not all(doc.joins(j) for j in span[1:]):
             continue
+        codes = set()
         for cand in gaz.candidates(" ".join(doc.key(j) for j in span)):
             if cand.kind == "state":
-                return cand.region
-            if cand.kind == "country":
-                return cand.code
+                codes.update((cand.region, cand.code))
+            elif cand.kind == "country":
+                codes.add(cand.code)
+        if codes:
+            return frozenset(codes)
     return None
 
 
 def _resolve(mentions: list[_Mention], in_lead: set[int]) -> PlaceMatch:
     """Choose one candidate per mention, using the other mentions as context; count and sort."""
-    states = {c.region for m in mentions for c in m.cands[:1] if c.kind == "state"}
-    # Countries each mention vouches for: a country, a state's country, an unambiguous city's country.
-    vouch: dict[str, set[str]] = {}
+    # What each mention vouches for: the country of a country, a state or a city no context could make
+    # another (Boston, Massachusetts, not Boston, Lincolnshire, a tenth its size); the state of a state (a
+    # city does not vouch for its state: "Toronto" says nothing of "London").
+    named: dict[str, set[str]] = {}
     for m in mentions:
-        codes = {c.code for c in _pool(m.cands)}
-        if len(codes) == 1:
-            vouch.setdefault(codes.pop(), set()).add(m.key)
+        pool = _pool(m.cands)
+        top = pool[0]
+        if all(c.code == top.code or c.population * _COUNTRY_PREFERENCE_RATIO < top.population for c in pool):
+            named.setdefault(top.code, set()).add(m.key)
+        if pool[0].kind == "state":
+            named.setdefault(pool[0].region, set()).add(m.key)
+    us_states = {c.region for m in mentions for c in m.cands[:1] if c.kind == "state" and c.code == "US"}
     chosen: list[Candidate] = []
     lead_countries: set[str] = set()
-    for m in mentions:
-        cand = _choose(m, states, vouch)
-        state = next((c for c in m.cands if c.kind == "state"), None)
-        if cand.kind == "country" and state is not None and states - {state.region}:
+    dateline_codes: set[str] = set()
+    resolved: dict[int, Candidate] = {}
+    for m in sorted(mentions, key=lambda m: not m.dateline):  # the dateline's country is context for the rest
+        cand = _choose(m, named, dateline_codes)
+        place = resolved.get(m.qualifies.first) if m.qualifies is not None else None
+        if place is not None:
+            # The region of a place: the one it is in ("Norcross, Georgia" is the state).
+            cand = next((c for c in m.cands if c.region and c.region == place.region), None) or next(
+                (c for c in m.cands if c.kind == "country" and c.code == place.code), cand)
+        if cand is None:
+            continue
+        state = next((c for c in m.cands if c.kind == "state" and c.code == "US"), None)
+        if cand.kind == "country" and state is not None and us_states - {state.region}:
             # A name both a country and a US state (Georgia): the state when the text names other states.
             cand = state
-        if cand.kind == "city" and cand.population < _ALONE_MIN_POPULATION and m.region_after is None:
-            # A small town needs its region named elsewhere: a US town its state (news names "U.S."
-            # everywhere), any other town its country.
-            if cand.region:
-                corroborated = cand.region in states
-            else:
-                corroborated = bool(vouch.get(cand.code, set()) - {m.key})
-            if not corroborated:
+        if cand.kind == "city" and m.region_after is None and not m.dateline and (
+                cand.population < _ALONE_MIN_POPULATION or cand.obscure or not cand.primary):
+            # A small or obscure town, or a town by another of its names ("Bally", a spelling of Bali in
+            # India), needs its region named elsewhere: its state or province, or its country; for a
+            # small US town only its state (news names "U.S." everywhere).
+            others = named.get(cand.region, set()) - {m.key}
+            if cand.code != "US" or (cand.population >= _ALONE_MIN_POPULATION and not cand.obscure):
+                others |= named.get(cand.code, set()) - {m.key}
+            if not others:
                 continue
         chosen.append(cand)
-        if m.first in in_lead:
+        resolved[m.first] = cand
+        if m.dateline:
+            dateline_codes.add(cand.code)
+        if m.first in in_lead or m.dateline:
             lead_countries.add(cand.country)
     countries = Counter(c.country for c in chosen)
     if len(countries) > 1:
@@ -320,32 +453,124 @@ def _resolve(mentions: list[_Mention], in_lead: set[int]) -> PlaceMatch:
 
 
 def _pool(cands: Sequence[Candidate]) -> Sequence[Candidate]:
-    """The candidates that compete: a country or state beats cities; primary names beat alternate ones."""
-    if cands[0].kind != "city":
+    """The candidates that compete: a country or US state beats cities; a province competes with the cities
+    of other countries ("Victoria"); primary names beat alternate ones."""
+    top = cands[0]
+    if top.kind == "country" or (top.kind != "city" and top.code == "US"):
         return cands[:1]
+    if top.kind == "state":
+        return (top, *(c for c in cands if c.kind == "city" and c.primary and c.code != top.code))
     primary = tuple(c for c in cands if c.primary)
     return primary or cands
 
 
-def _choose(m: _Mention, states: set[str], vouch: dict[str, set[str]]) -> Candidate:
-    """The candidate a mention most likely means (rule 5 of the module docstring)."""
+def _choose(m: _Mention, named: dict[str, set[str]], dateline_codes: set[str]) -> Candidate | None:
+    """The candidate a mention most likely means (rule 6 of the module docstring); None for none of them."""
     pool = _pool(m.cands)
     top = pool[0]
-    if top.kind != "city" or len(pool) == 1:
+    if m.region_after is not None and top.kind == "city":
+        # "Greenwich, Conn.": a place of that name in that state or country (by any of its names), else
+        # one the gazetteer does not know.
+        near = [c for c in m.cands if c.region in m.region_after] or [
+            c for c in m.cands if c.code in m.region_after]
+        return near[0] if near else None
+    if len(pool) == 1:
         return top
-    in_state = [c for c in pool if c.region and c.region in states]
-    if in_state:
-        return in_state[0]
+
+    def elsewhere(code: str) -> bool:
+        return bool(named.get(code, set()) - {m.key})
+
     if m.region_after is not None:
-        near = [c for c in pool if m.region_after in (c.code, c.region)]
+        near = [c for c in pool if c.region in m.region_after or c.code in m.region_after]
         if near:
             return near[0]
-    if top.code not in vouch:
-        for c in pool:
-            if c.code in vouch and c.population * _COUNTRY_PREFERENCE_RATIO >= top.population:
-                return c
+    in_state = [c for c in pool if c.region and elsewhere(c.region)]
+    if in_state:
+        return in_state[0]
+    # A country the text names, the dateline's first; not a town much smaller than the best known one.
+    in_named = [c for c in pool if elsewhere(c.code) and c.population * _COUNTRY_PREFERENCE_RATIO >= top.population]
+    if in_named:
+        return next((c for c in in_named if c.code in dateline_codes), in_named[0])
     return top
 
 
 def _sorted(counts: Counter[str]) -> list[str]:
     return [name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def _datelines(doc: _Doc) -> list[range]:
+    """The words of a dateline, the place a story was filed from: "SALVADOR, Feb 26 -", "Toronto, March 10 -".
+
+    A dateline opens one of the first lines: capitalised words (and commas) then a month and a day.
+    """
+    found: list[range] = []
+    n = len(doc)
+    for line in range(1, _DATELINE_LINES + 1):
+        i = bisect_left(doc.line_of, line)  # the line's first word
+        if i >= n:
+            break
+        if not doc.caps[i]:
+            continue
+        for j in range(i + 1, min(n, i + _DATELINE_WORDS + 1)):
+            if doc.newline_before[j]:
+                break
+            if doc.key(j) in _MONTHS and doc.caps[j] and _DATELINE_GAP.fullmatch(doc.gaps[j]) and (
+                    _DAY_AFTER.match(doc.gaps[j + 1])):
+                found.append(range(i, j))
+                break
+            if not doc.caps[j] and doc.key(j) not in _PARTICLES:
+                break
+    return found
+
+
+def _currency_follows(doc: _Doc, last: int) -> bool:
+    """True when a currency comes right after word ``last``: "U.S. dlrs", "Swiss francs", "Hong Kong dollar"."""
+    return doc.next_to(last) and doc.key(last + 1) in _CURRENCIES
+
+
+def _organisation_follows(doc: _Doc, first: int, last: int, headline: bool) -> bool:
+    """True when the name at ``first..last`` starts an organisation's name: "Midland Bank Plc", "Delta Air Lines".
+
+    Not after "of" ("Bank of Tokyo Ltd" is named after the place). In a headline, where every word
+    is capitalised, only the word right after counts ("MIDLAND BANK CUTS RATES").
+    """
+    if first > 0 and doc.key(first - 1) in _OF and doc.plain(first):
+        return False
+    if last + 1 >= len(doc) or not doc.caps[last + 1] or doc.possessive(last):
+        return False  # the next word of an organisation's name is capitalised
+    limit = 1 if headline else _ORGANISATION_MAX_WORDS
+    for j in range(last + 1, min(len(doc), last + 1 + limit)):
+        gap = doc.gaps[j]
+        if "\n\n" in gap or gap.strip(" \t\n.&-'") != "":
+            return False
+        key = doc.key(j)
+        if doc.caps[j]:
+            if key in _ORGANISATIONS:
+                return True
+        elif key not in _ORGANISATION_JOINS:
+            return False
+    return False
+
+
+def _locative(doc: _Doc, first: int) -> bool:
+    """True when a preposition of place stands right before word ``first`` ("in Midland", "at Delta")."""
+    return first > 0 and doc.plain(first) and doc.key(first - 1) in _LOCATIVE
+
+
+def _qualify(mentions: list[_Mention], datelines: list[range]) -> None:
+    """Link each region to the place it qualifies ("Norcross, Georgia"), and give every place of a dateline
+    the region its dateline ends with ("BALA CYNWYD, Pa., March 18": Bala is in Pennsylvania)."""
+    by_first = {m.first: m for m in mentions}
+    for m in mentions:
+        if m.region_after is not None and (region := by_first.get(m.last + 1)) is not None:
+            region.qualifies = m
+    for span in datelines:
+        inside = sorted((m for m in mentions if m.first in span), key=lambda m: m.first)
+        if len(inside) < 2 or inside[-1].cands[0].kind not in ("state", "country"):
+            continue
+        last = inside[-1]
+        codes = frozenset(c.code for c in last.cands if c.kind in ("state", "country")) | frozenset(
+            c.region for c in last.cands if c.kind == "state")
+        for m in inside[:-1]:
+            if m.region_after is None:
+                m.region_after = codes
