@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from whoosh import highlight
+from whoosh import collectors, highlight
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
@@ -177,19 +177,32 @@ def run_search(
 def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: SearchOptions) -> ResultPage:
     if q is wq.NullQuery:
         return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
-    # One unscored pass over every match gives the exact total and the facets;
-    # only the hits up to the page shown are scored and sorted.
-    matched = list(s.docs_for_query(wq.And([q, filt]) if filt is not None else q))
-    facets = facet_counts(s, matched, opts.facet_limit)
     offset = (opts.page - 1) * opts.limit
-    hits: list[Hit] = []
-    if offset < len(matched):
-        sort_args: dict = {}
-        if opts.sort != "relevance":
-            sort_args = {"sortedby": "age" if opts.sort == "newest" else "date"}
-        results = s.search(q, limit=offset + opts.limit, filter=filt, terms=True, **sort_args)
-        results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS // 2, surround=60)
-        results.formatter = _MarkFormatter()
-        for i, hit in enumerate(results[offset : offset + opts.limit], offset + 1):
-            hits.append(_hit(i, hit, hit.score if opts.sort == "relevance" else None))
-    return ResultPage(text, len(matched), opts.page, opts.limit, hits, facets)
+    sort_args: dict = {}
+    if opts.sort != "relevance":
+        sort_args = {"sortedby": "age" if opts.sort == "newest" else "date"}
+    # One pass over the matches scores the top hits and keeps every match, for the
+    # exact total and the facets; block skipping is off, since it would skip matches.
+    every = _EveryMatch(s.collector(limit=offset + opts.limit, terms=True, optimize=False, **sort_args))
+    s.search_with_collector(q, collectors.FilterCollector(every, allow=filt) if filt is not None else every)
+    results = every.results()
+    results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS // 2, surround=60)
+    results.formatter = _MarkFormatter()
+    hits = [
+        _hit(i, hit, hit.score if opts.sort == "relevance" else None)
+        for i, hit in enumerate(results[offset : offset + opts.limit], offset + 1)
+    ]
+    facets = facet_counts(s, every.docnums, opts.facet_limit)
+    return ResultPage(text, len(every.docnums), opts.page, opts.limit, hits, facets)
+
+
+class _EveryMatch(collectors.WrappingCollector):
+    """Hands each match to the collector that ranks the top hits, and keeps every match's number."""
+
+    def __init__(self, child: collectors.Collector) -> None:
+        super().__init__(child)
+        self.docnums: list[int] = []
+
+    def collect(self, sub_docnum: int):
+        self.docnums.append(self.child.offset + sub_docnum)
+        return self.child.collect(sub_docnum)
