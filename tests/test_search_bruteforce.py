@@ -69,9 +69,8 @@ def matches(node, fields: list[list[str]]) -> bool:
     return left and not right
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(docs=articles_st, q=queries_st)
-def test_boolean_and_phrase_queries_match_brute_force(gazetteer, docs, q):
+def index_and_search(gazetteer, docs, query: str) -> tuple[list[searcher.Article], searcher.ResultPage]:
+    """Index generated (title words, body words) pairs in a fresh index and run ``query`` on it."""
     articles = [
         searcher.Article(id=f"a{i}", title=" ".join(t), body=" ".join(b)) for i, (t, b) in enumerate(docs)
     ]
@@ -79,8 +78,15 @@ def test_boolean_and_phrase_queries_match_brute_force(gazetteer, docs, q):
         ix = searcher.Index.create(Path(tmp) / "ix")
         ix._gazetteer = gazetteer
         ix.add_articles(articles)
-        page = ix.search(render(q), limit=1000, any_terms=False)
+        page = ix.search(query, limit=1000)
         ix.close()
+    return articles, page
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(docs=articles_st, q=queries_st)
+def test_boolean_and_phrase_queries_match_brute_force(gazetteer, docs, q):
+    articles, page = index_and_search(gazetteer, docs, render(q))
     expected = {a.id for a in articles if matches(q, [terms(a.title), terms(a.body)])}
     found = {h.id for h in page.hits}
     if page.relaxed:  # only plain word lists relax, and only when nothing matched them all
@@ -93,15 +99,7 @@ def test_boolean_and_phrase_queries_match_brute_force(gazetteer, docs, q):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(docs=articles_st, words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=3, unique=True))
 def test_plain_words_all_required_else_any(gazetteer, docs, words):
-    articles = [
-        searcher.Article(id=f"a{i}", title=" ".join(t), body=" ".join(b)) for i, (t, b) in enumerate(docs)
-    ]
-    with tempfile.TemporaryDirectory() as tmp:
-        ix = searcher.Index.create(Path(tmp) / "ix")
-        ix._gazetteer = gazetteer
-        ix.add_articles(articles)
-        page = ix.search(" ".join(words), limit=1000)
-        ix.close()
+    articles, page = index_and_search(gazetteer, docs, " ".join(words))
     stems = [terms(w)[0] for w in words]
     fields = {a.id: set(terms(a.title)) | set(terms(a.body)) for a in articles}
     all_of = {i for i, f in fields.items() if all(s in f for s in stems)}
