@@ -85,6 +85,10 @@ def index_cmd(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Files and folders of articles.")],
     index: IndexOpt = DEFAULT_INDEX,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from an empty index.")] = False,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", min=1000, max=2200, help="Year for datelines that lack one, if nothing else dates a story."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Index articles (txt, md, json, jsonl, csv, and .gz of these); run again to pick up changes.
@@ -95,7 +99,11 @@ def index_cmd(
         for p in paths:
             if not p.exists():
                 raise searcher.ReadError(f"no such file or folder: {p}")
-        ix = searcher.Index.create(index) if rebuild else searcher.Index.open(index, create=True)
+        settings = searcher.IndexSettings(default_year=year)
+        if rebuild:
+            ix = searcher.Index.create(index, settings=settings)
+        else:
+            ix = searcher.Index.open(index, create=True, settings=settings)
         update, stop = _progress() if not as_json else (None, lambda: None)
         try:
             summary = ix.add(*paths, progress=update)

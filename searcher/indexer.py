@@ -39,6 +39,9 @@ class IndexSettings:
     lock_wait: float = 0.0
     max_file_bytes: int = 200 * 1024 * 1024
     writer_memory_mb: int = 256
+    #: the year of a collection, for datelines that give only a day ("SALVADOR, Feb 26 -")
+    #: when neither metadata nor the file's path dates the article
+    default_year: int | None = None
 
 
 class _Batches:
@@ -191,7 +194,7 @@ def index_paths(
                 writer.delete_by_term("path", key)
             for article in result.articles:
                 article.path = key
-                writer.add_document(**_document(extract(article, gaz), file_hash))
+                writer.add_document(**_document(extract(article, gaz, default_year=settings.default_year), file_hash))
             if old:
                 summary.updated += len(result.articles)
                 summary.removed += max(0, old[1] - len(result.articles))
@@ -228,7 +231,7 @@ def add_articles(
             exists = s.document_number(id=article.id) is not None
             writer.delete_by_term("id", article.id)
             digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
-            writer.add_document(**_document(extract(article, gaz), digest))
+            writer.add_document(**_document(extract(article, gaz, default_year=settings.default_year), digest))
             if exists:
                 summary.updated += 1
             else:

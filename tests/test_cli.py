@@ -49,6 +49,18 @@ def test_rebuild_and_index_inside_the_folder_indexed(tmp_path):
     assert rebuilt["added"] == 6 and rebuilt["unchanged"] == 0
 
 
+def test_year_dates_datelines_without_one(tmp_path):
+    news = tmp_path / "wire"
+    news.mkdir()
+    (news / "cocoa.txt").write_text("Cocoa rains return\n\nSALVADOR, Feb 26 - Showers continued over the cocoa zone.\n")
+    ix = str(tmp_path / "ix")
+    assert run("index", str(news), "--index", ix).exit_code == 0
+    assert json.loads(run("show", "cocoa.txt", "--index", ix, "--json").output)["date"] is None  # never guessed
+    assert run("index", str(news), "--index", ix, "--rebuild", "--year", "1987").exit_code == 0
+    assert json.loads(run("show", "cocoa.txt", "--index", ix, "--json").output)["date"].startswith("1987-02-26")
+    assert run("index", str(news), "--index", ix, "--year", "87").exit_code == 2
+
+
 def test_query_text_output(index_dir):
     result = run("query", "missile Erbil", "--index", str(index_dir))
     assert result.exit_code == 0
