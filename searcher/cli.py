@@ -87,7 +87,7 @@ def index_cmd(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from an empty index.")] = False,
     year: Annotated[
         int | None,
-        typer.Option("--year", min=1000, max=2200, help="Year for datelines that lack one, if nothing else dates a story."),
+        typer.Option("--year", min=1000, max=2200, help="Year for datelines that lack one."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
