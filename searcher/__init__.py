@@ -66,31 +66,48 @@ class Index:
     ...     ix.search("missile Erbil").total
     """
 
-    def __init__(self, path: str | Path, whoosh_index, settings: IndexSettings | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        whoosh_index,
+        settings: IndexSettings | None = None,
+        gazetteer: Gazetteer | None = None,
+    ) -> None:
         self.path = Path(path)
         self.settings = settings or IndexSettings()
         self._ix = whoosh_index
-        self._gazetteer: Gazetteer | None = None
+        self._gazetteer = gazetteer
         self._searcher: Searcher | None = None
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = False, settings: IndexSettings | None = None) -> Index:
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        create: bool = False,
+        settings: IndexSettings | None = None,
+        gazetteer: Gazetteer | None = None,
+    ) -> Index:
         """Open the index at ``path``; with ``create=True`` make an empty one if there is none.
 
-        Raises :class:`IndexNotFoundError` when ``path`` holds no index (and ``create`` is false).
+        ``gazetteer`` lets several indexes share one loaded gazetteer (else each loads its own
+        on first use). Raises :class:`IndexNotFoundError` when ``path`` holds no index (and
+        ``create`` is false).
         """
         if create and not store.exists(path):
-            return cls(path, store.create(path), settings)
-        return cls(path, store.open_existing(path), settings)
+            return cls(path, store.create(path), settings, gazetteer)
+        return cls(path, store.open_existing(path), settings, gazetteer)
 
     @classmethod
-    def create(cls, path: str | Path, settings: IndexSettings | None = None) -> Index:
+    def create(
+        cls, path: str | Path, settings: IndexSettings | None = None, gazetteer: Gazetteer | None = None
+    ) -> Index:
         """Make a new, empty index at ``path``, replacing a searcher index that is there.
 
         >>> Index.create("/tmp/news-index").stats().articles
         0
         """
-        return cls(path, store.create(path), settings)
+        return cls(path, store.create(path), settings, gazetteer)
 
     def gazetteer(self) -> Gazetteer:
         """The place-name gazetteer, loaded on first use and kept for this index object."""

@@ -27,9 +27,7 @@ def new_index(tmp_path, gazetteer):
     def make() -> searcher.Index:
         nonlocal count
         count += 1
-        ix = searcher.Index.create(tmp_path / f"ix{count}")
-        ix._gazetteer = gazetteer
-        return ix
+        return searcher.Index.create(tmp_path / f"ix{count}", gazetteer=gazetteer)
 
     return make
 

@@ -169,8 +169,7 @@ def test_progress_reports_every_file_then_the_final_write(new_index, folder):
 def test_interrupted_run_keeps_committed_batches_and_the_next_run_completes(tmp_path, gazetteer, folder):
     for n in range(10):
         (folder / f"extra{n}.txt").write_text(f"Harbour report {n}\n\nShips waited at the harbour on day {n}.\n")
-    ix = searcher.Index.create(tmp_path / "ix", settings=searcher.IndexSettings(batch_size=3))
-    ix._gazetteer = gazetteer
+    ix = searcher.Index.create(tmp_path / "ix", settings=searcher.IndexSettings(batch_size=3), gazetteer=gazetteer)
 
     def interrupt(done: int, total: int, what: str) -> None:
         if done == 9:
@@ -178,12 +177,11 @@ def test_interrupted_run_keeps_committed_batches_and_the_next_run_completes(tmp_
 
     with pytest.raises(KeyboardInterrupt):
         ix.add(folder, progress=interrupt)
-    reopened = searcher.Index.open(tmp_path / "ix")
+    reopened = searcher.Index.open(tmp_path / "ix", gazetteer=gazetteer)
     committed = len(reopened)
     # 8 files read (3 + 7 articles): batches of 3 committed, the 10th article lost with the run
     assert committed == 9
     assert reopened.search("*").total == committed
-    reopened._gazetteer = gazetteer
     summary = reopened.add(folder)
     assert summary.added + summary.unchanged == 16 and summary.unchanged == committed
     ids = [a.id for a in reopened.articles()]

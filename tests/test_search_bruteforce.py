@@ -75,8 +75,7 @@ def index_and_search(gazetteer, docs, query: str) -> tuple[list[searcher.Article
         searcher.Article(id=f"a{i}", title=" ".join(t), body=" ".join(b)) for i, (t, b) in enumerate(docs)
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        ix = searcher.Index.create(Path(tmp) / "ix")
-        ix._gazetteer = gazetteer
+        ix = searcher.Index.create(Path(tmp) / "ix", gazetteer=gazetteer)
         ix.add_articles(articles)
         page = ix.search(query, limit=1000)
         ix.close()
