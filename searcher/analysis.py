@@ -7,7 +7,7 @@ in exactly the form the article's words were written in.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import Stemmer
 from whoosh.analysis import (
@@ -70,17 +70,23 @@ class SnowballFilter(Filter):
         stem = self._stem
         for t in tokens:
             if not t.stopped:
-                text = t.text
-                if _ABBREVIATION.fullmatch(text):
-                    # An abbreviation such as "u.s.": one term "us", never stemmed.
-                    t.text = text.replace(".", "")
-                    yield t
-                    continue
-                # Possessives: "iran's" -> "iran"; Snowball leaves the apostrophe in.
-                if text.endswith(("'s", "’s")):
-                    text = text[:-2]
-                t.text = stem(text.replace("’", "'"))
+                t.text = stem_term(t.text, stem)
             yield t
+
+
+def stem_term(word: str, stem: Callable[[str], str]) -> str:
+    """The index term of one lower-cased, folded, non-stop word.
+
+    >>> stem_term("iran's", Stemmer.Stemmer("english").stemWord), stem_term("u.s.", str)
+    ('iran', 'us')
+    """
+    if _ABBREVIATION.fullmatch(word):
+        # An abbreviation such as "u.s.": one term "us", never stemmed.
+        return word.replace(".", "")
+    # Possessives: "iran's" -> "iran"; Snowball leaves the apostrophe in.
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
+    return stem(word.replace("’", "'"))
 
 
 class NewsAnalyzer(Tokenizer):
@@ -115,14 +121,6 @@ class NewsAnalyzer(Tokenizer):
         self.language = state["language"]
         self.cache_size = state["cache_size"]
         self._setup()
-
-    def _term(self, word: str) -> str:
-        """The stem of an already lower-cased, folded, non-stop word."""
-        if _ABBREVIATION.fullmatch(word):
-            return word.replace(".", "")
-        if word.endswith(("'s", "’s")):
-            word = word[:-2]
-        return self._stem(word.replace("’", "'"))
 
     def __call__(
         self,
@@ -162,7 +160,7 @@ class NewsAnalyzer(Tokenizer):
                 continue
             stem = cache.get(low)
             if stem is None:
-                stem = self._term(low)
+                stem = stem_term(low, self._stem)
                 if len(cache) < self.cache_size:
                     cache[low] = stem
             t.text = stem
@@ -218,4 +216,3 @@ def terms(text: str, news_analyzer: NewsAnalyzer | None = None) -> list[str]:
     ['missil', 'struck', 'base']
     """
     return [t.text for t in (news_analyzer or analyzer())(text)]
-

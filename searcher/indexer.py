@@ -56,9 +56,7 @@ class _Batches:
     def get(self) -> IndexWriter:
         if self.writer is None:
             try:
-                self.writer = self.ix.writer(
-                    timeout=self.settings.lock_wait, limitmb=self.settings.writer_memory_mb
-                )
+                self.writer = self.ix.writer(timeout=self.settings.lock_wait, limitmb=self.settings.writer_memory_mb)
             except LockError:
                 raise IndexLockedError(
                     f"the index at {self.ix.storage.folder} is being written by another process; try again later"
@@ -98,9 +96,10 @@ class _Batches:
 
 
 def _document(article: Article, file_hash: str) -> dict:
-    places = [p.replace(",", " ") for p in article.places]
-    countries = [c.replace(",", " ") for c in article.countries]
-    regions = [r.replace(",", " ") for r in article.regions]
+    # Commas separate values in the keyword fields, so none may be inside a name.
+    places, countries, regions = (
+        [n.replace(",", " ") for n in names] for names in (article.places, article.countries, article.regions)
+    )
     month = article.date.strftime("%Y-%m") if article.date else None
     doc = {
         "id": article.id,
