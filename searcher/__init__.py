@@ -33,7 +33,7 @@ from searcher.model import (
     Skip,
     Span,
 )
-from searcher.search import SORTS, SearchOptions, run_search
+from searcher.search import SORTS, SearchOptions, run_search, similar
 
 __version__ = store.VERSION
 __all__ = [
@@ -143,14 +143,19 @@ class Index:
         places: Iterable[str] = (),
         countries: Iterable[str] = (),
         regions: Iterable[str] = (),
+        sources: Iterable[str] = (),
         any_terms: bool = False,
+        options: SearchOptions | None = None,
     ) -> ResultPage:
         """Search with the query language of ``searcher query`` (see the README).
+
+        The keyword arguments are the common options; ``options`` gives all of them
+        at once (see :class:`SearchOptions`) and then the others are ignored.
 
         >>> page = ix.search("missile Erbil", since="2020-01", countries=["Iraq"])
         >>> page.total, page.hits[0].title, page.facets.country
         """
-        opts = SearchOptions(
+        opts = options or SearchOptions(
             limit=limit,
             page=page,
             sort=sort,
@@ -159,9 +164,20 @@ class Index:
             places=list(places),
             countries=list(countries),
             regions=list(regions),
+            sources=list(sources),
             any_terms=any_terms,
         )
         return run_search(self._current_searcher(), query, opts, self._canonical)
+
+    def similar(self, article_id: str, *, limit: int = 10, options: SearchOptions | None = None) -> ResultPage | None:
+        """The articles most like ``article_id`` (more-like-this), or None when there is no such article.
+
+        ``options`` may filter them (dates, places, sources) and page through them.
+
+        >>> [h.title for h in ix.similar("a1", limit=3).hits]
+        """
+        opts = options or SearchOptions(limit=limit)
+        return similar(self._current_searcher(), article_id, opts)
 
     def _current_searcher(self) -> Searcher:
         # Opening a searcher reads every segment's files, which costs more than most

@@ -100,9 +100,12 @@ class NewsAnalyzer(Tokenizer):
     ['iranian', 'missil', 'hit', 'erbil', 'base']
     """
 
-    def __init__(self, language: str = "english", cache_size: int = 100_000) -> None:
+    def __init__(self, language: str = "english", cache_size: int = 100_000, stops: bool = True) -> None:
         self.language = language
         self.cache_size = cache_size
+        #: False keeps stop words as terms (for the ``headline`` field that answers
+        #: queries made only of stop words, such as "The Who")
+        self.stops = stops
         self._setup()
 
     def _setup(self) -> None:
@@ -111,15 +114,16 @@ class NewsAnalyzer(Tokenizer):
         self._cache: dict[str, str] = {}
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, NewsAnalyzer) and other.language == self.language
+        return isinstance(other, NewsAnalyzer) and (other.language, other.stops) == (self.language, self.stops)
 
     def __getstate__(self) -> dict:
         # PyStemmer objects cannot be pickled; the schema is pickled into the index.
-        return {"language": self.language, "cache_size": self.cache_size}
+        return {"language": self.language, "cache_size": self.cache_size, "stops": self.stops}
 
     def __setstate__(self, state: dict) -> None:
         self.language = state["language"]
         self.cache_size = state["cache_size"]
+        self.stops = state.get("stops", True)
         self._setup()
 
     def __call__(
@@ -137,6 +141,7 @@ class NewsAnalyzer(Tokenizer):
     ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         cache = self._cache
+        stop_words = STOP_WORDS if self.stops else frozenset()
         pos: int | None = None
         for n, match in enumerate(self._expression.finditer(value) if tokenize else [_Whole(value)]):
             word = match.group(0)
@@ -149,7 +154,7 @@ class NewsAnalyzer(Tokenizer):
             if chars:
                 t.startchar = start_char + match.start()
                 t.endchar = start_char + match.end()
-            if low in STOP_WORDS or not low:
+            if low in stop_words or not low:
                 if removestops:
                     continue
                 t.text = low

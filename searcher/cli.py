@@ -116,7 +116,10 @@ def index_cmd(
         typer.echo(present.summary_text(summary, str(index)))
 
 
-SinceOpt = Annotated[str | None, typer.Option(metavar="DATE", help="On or after: 2020, 2020-01 or 2020-01-07.")]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(metavar="DATE", help="On or after: 2020, 2020-01, 2020-01-07, 2020-W02, '7 days ago', 'last month'."),
+]
 UntilOpt = Annotated[str | None, typer.Option(metavar="DATE", help="On or before, same forms.")]
 PlaceOpt = Annotated[
     list[str] | None,
@@ -130,39 +133,83 @@ RegionOpt = Annotated[
     list[str] | None,
     typer.Option("--region", metavar="NAME", help="Only articles naming a country of this continent (repeatable)."),
 ]
+SourceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--source", metavar="NAME", help="Only articles from this source (repeatable)."),
+]
 SortOpt = Annotated[str, typer.Option("--sort", metavar="ORDER", help="relevance, newest or oldest.")]
+LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Hits per page.")]
+PageOpt = Annotated[int, typer.Option("--page", min=1, help="Page number.")]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", "-f", metavar="FORMAT", help="table (default), json, jsonl (a hit a line) or csv."),
+]
+HtmlOpt = Annotated[
+    bool, typer.Option("--html-snippets", help="Snippets as HTML with <mark> around matched words (json, jsonl, csv).")
+]
+
+
+def _output_format(fmt: str | None, as_json: bool) -> str:
+    if as_json:
+        if fmt not in (None, "json"):
+            _fail("--json and --format disagree; give one of them", 2)
+        return "json"
+    fmt = fmt or "table"
+    if fmt not in present.FORMATS:
+        _fail(f"--format must be one of {', '.join(present.FORMATS)}", 2)
+    return fmt
+
+
+def _print_page(result: searcher.ResultPage, fmt: str, html_snippets: bool) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps(present.page_json(result, html_snippets), ensure_ascii=False))
+    elif fmt == "jsonl":
+        typer.echo(present.page_jsonl(result, html_snippets), nl=False)
+    elif fmt == "csv":
+        typer.echo(present.page_csv(result, html_snippets), nl=False)
+    else:
+        _console().print(present.page_text(result))
 
 
 @app.command("query")
 def query_cmd(
     text: Annotated[str, typer.Argument(metavar="QUERY", help="The query (syntax above).", show_default=False)],
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Hits per page.")] = 10,
-    page: Annotated[int, typer.Option("--page", min=1, help="Page number.")] = 1,
+    limit: LimitOpt = 10,
+    page: PageOpt = 1,
     sort: SortOpt = "relevance",
     since: SinceOpt = None,
     until: UntilOpt = None,
     place: PlaceOpt = None,
     country: CountryOpt = None,
     region: RegionOpt = None,
+    source: SourceOpt = None,
     any_terms: Annotated[bool, typer.Option("--any", help="Rank by any word instead of requiring all.")] = False,
     index: IndexOpt = DEFAULT_INDEX,
+    fmt: FormatOpt = None,
+    html_snippets: HtmlOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index and print ranked hits with snippets and facet counts.
 
     \b
-    Syntax:  missile Erbil          all words (stemmed)
-             "missile strikes"      exact phrase
-             Iran OR Iraq, NOT, ( ) boolean
-             +missile -Kuwait       must / must not
-             title:missile place:Erbil country:Iraq region:Asia source:reuters
-             date:2020-01  date:[2020-01-01 to 2020-01-31]  date:>2019-12-31
-             *                      every article (with filters, to browse)
+    Syntax:
+      missile Erbil                all the words (stemmed: missiles, missile)
+      "missile strikes"            exact phrase;  "missile base"~5  words within 5 of each other
+      Iran OR Iraq, NOT Kuwait, ( )  boolean;  +missile -Kuwait  must / must not
+      milit*  wom?n                prefix and wildcard
+      Soleimani~1                  fuzzy: within 1 edit (at most 2)
+      Erbil^2                      boost a word
+      title:missile  body:strike   field scopes; also place: country: region: source: id:
+      place:Erbil country:Iraq region:Asia   places by any name or alias, any case
+      date:2020-01  date:2020-W02  date:[2020-01-01 to 2020-01-31]  date:>2019-12-31
+      date:"last month"  date:[2020 to]      relative and open-ended dates
+      *                            every article (with filters, to browse)
     Example: searcher query "missile Erbil" --since 2020-01 --country Iraq --json
     A query that starts with "-" goes after "--": searcher query -- "-Kuwait missile"
     """
     if sort not in searcher.SORTS:
         _fail(f"--sort must be one of {', '.join(searcher.SORTS)}", 2)
+    out_format = _output_format(fmt, as_json)
     with _errors():
         with searcher.Index.open(index) as ix:
             result = ix.search(
@@ -175,14 +222,40 @@ def query_cmd(
                 places=place or [],
                 countries=country or [],
                 regions=region or [],
+                sources=source or [],
                 any_terms=any_terms,
             )
-    if as_json:
-        typer.echo(json.dumps(present.page_json(result), ensure_ascii=False))
-    else:
-        text = present.page_text(result)
-        text.rstrip()
-        _console().print(text)
+    _print_page(result, out_format, html_snippets)
+
+
+@app.command("similar")
+def similar_cmd(
+    article_id: Annotated[str, typer.Argument(metavar="ID", help="The article's id, as a hit shows it.")],
+    limit: LimitOpt = 10,
+    page: PageOpt = 1,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    country: CountryOpt = None,
+    source: SourceOpt = None,
+    index: IndexOpt = DEFAULT_INDEX,
+    fmt: FormatOpt = None,
+    html_snippets: HtmlOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the articles most like a given one (more-like-this), with facets.
+
+    Example: searcher similar wire-1 -n 5
+    """
+    out_format = _output_format(fmt, as_json)
+    opts = searcher.SearchOptions(
+        limit=limit, page=page, since=since, until=until, countries=country or [], sources=source or []
+    )
+    with _errors():
+        with searcher.Index.open(index) as ix:
+            result = ix.similar(article_id, options=opts)
+    if result is None:
+        _fail(f"no article with id {article_id!r}", 1)
+    _print_page(result, out_format, html_snippets)
 
 
 @app.command("show")

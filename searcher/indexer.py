@@ -22,7 +22,7 @@ from whoosh.writing import IndexWriter
 from searcher.extract import Gazetteer, extract
 from searcher.model import Article, IndexLockedError, IndexSummary, ReadError, SearcherError, Skip
 from searcher.readers import iter_files, read_bytes
-from searcher.schema import age, pack_facets
+from searcher.schema import FacetValues, age, pack_facets
 
 #: progress(files_done, files_total, what): ``what`` is the file being read, or
 #: ``COMMITTING`` while the last batch is written
@@ -100,10 +100,11 @@ def _document(article: Article, file_hash: str) -> dict:
     places, countries, regions = (
         [n.replace(",", " ") for n in names] for names in (article.places, article.countries, article.regions)
     )
-    month = article.date.strftime("%Y-%m") if article.date else None
+    day = article.date.strftime("%Y-%m-%d") if article.date else None
     doc = {
         "id": article.id,
         "title": article.title,
+        "headline": article.title,
         "body": article.body,
         "places": places,
         "countries": countries,
@@ -113,7 +114,7 @@ def _document(article: Article, file_hash: str) -> dict:
         "region": ",".join(regions),
         "hash": file_hash,
         "age": age(article.date),
-        "facets": pack_facets(places, countries, regions, month),
+        "facets": pack_facets(FacetValues(places, countries, regions, day, article.source)),
     }
     if article.path:
         doc["path"] = article.path

@@ -88,10 +88,16 @@ class Facets:
     country: dict[str, int] = field(default_factory=dict)
     place: dict[str, int] = field(default_factory=dict)
     region: dict[str, int] = field(default_factory=dict)
+    source: dict[str, int] = field(default_factory=dict)
     month: dict[str, int] = field(default_factory=dict)
     year: dict[str, int] = field(default_factory=dict)
     #: matching articles that have no date (they are in no month)
     undated: int = 0
+    #: a histogram of dates in chronological order, empty buckets included, whose bucket
+    #: fits the span of the matches: ``day`` (2020-01-07), ``week`` (2020-W02), ``month``
+    #: (2020-01) or ``year`` (2020); each label works as ``--since``/``--until``/``date:``
+    date: dict[str, int] = field(default_factory=dict)
+    date_bucket: str | None = None
 
 
 @dataclass

@@ -5,53 +5,101 @@ The JSON shapes here are a contract other tools read: keep them stable.
 
 from __future__ import annotations
 
+import csv
+import html
+import io
+import json
 from datetime import datetime
 
 from rich.text import Text
 
-from searcher.model import Article, Hit, IndexStats, IndexSummary, ResultPage
+from searcher.model import Article, Facets, Hit, IndexStats, IndexSummary, ResultPage
 
 
 def _day(d: datetime | None) -> str | None:
     return d.strftime("%Y-%m-%d") if d else None
 
 
-def hit_json(hit: Hit) -> dict:
-    """One hit as the ``--json`` contract has it."""
-    return {
+FORMATS = ("table", "json", "jsonl", "csv")
+CSV_COLUMNS = ("rank", "id", "title", "date", "places", "countries", "source", "score", "snippet", "path", "url")
+
+
+def html_snippet(hit: Hit) -> str:
+    """The snippet as HTML: text escaped, matched words in ``<mark>``.
+
+    >>> from searcher.model import Span
+    >>> html_snippet(Hit(1, "a", "", None, [], [], [], 0.0, "Missiles & Erbil", [Span(11, 16)], None))
+    'Missiles &amp; <mark>Erbil</mark>'
+    """
+    out: list[str] = []
+    pos = 0
+    for span in hit.highlights:
+        out.append(html.escape(hit.snippet[pos : span.start], quote=False))
+        out.append("<mark>" + html.escape(hit.snippet[span.start : span.end], quote=False) + "</mark>")
+        pos = span.end
+    out.append(html.escape(hit.snippet[pos:], quote=False))
+    return "".join(out)
+
+
+def hit_json(hit: Hit, html_snippets: bool = False) -> dict:
+    """One hit as the ``--json`` contract has it (plus ``similar`` and ``explanation``
+    when the search produced them)."""
+    out = {
         "id": hit.id,
         "title": hit.title,
         "date": _day(hit.date),
         "places": hit.places,
         "countries": hit.countries,
         "score": hit.score,
-        "snippet": hit.snippet,
+        "snippet": html_snippet(hit) if html_snippets else hit.snippet,
         "path": hit.path,
     }
+    return out
 
 
-def page_json(page: ResultPage) -> dict:
+def page_json(page: ResultPage, html_snippets: bool = False) -> dict:
     """A result page as ``searcher query --json`` prints it.
 
     >>> sorted(page_json(ResultPage("q", 0, 1, 10, [], Facets())))
     ['facets', 'hits', 'page', 'per_page', 'query', 'relaxed', 'total']
     """
+    f = page.facets
     return {
         "query": page.query,
         "total": page.total,
         "page": page.page,
         "per_page": page.per_page,
         "relaxed": page.relaxed,
-        "hits": [hit_json(h) for h in page.hits],
+        "hits": [hit_json(h, html_snippets) for h in page.hits],
         "facets": {
-            "country": page.facets.country,
-            "place": page.facets.place,
-            "region": page.facets.region,
-            "month": page.facets.month,
-            "year": page.facets.year,
-            "undated": page.facets.undated,
+            "country": f.country,
+            "place": f.place,
+            "region": f.region,
+            "source": f.source,
+            "month": f.month,
+            "year": f.year,
+            "undated": f.undated,
+            "date": f.date,
+            "date_bucket": f.date_bucket,
         },
     }
+
+
+def page_jsonl(page: ResultPage, html_snippets: bool = False) -> str:
+    """One JSON object per hit and line (``--format jsonl``), for streaming tools."""
+    return "".join(json.dumps(hit_json(h, html_snippets), ensure_ascii=False) + "\n" for h in page.hits)
+
+
+def page_csv(page: ResultPage, html_snippets: bool = False) -> str:
+    """The hits as CSV with a header row (``--format csv``); lists are joined with "; "."""
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    out.writerow(CSV_COLUMNS)
+    for h in page.hits:
+        snippet = html_snippet(h) if html_snippets else h.snippet
+        row = (h.rank, h.id, h.title, _day(h.date), "; ".join(h.places), "; ".join(h.countries))
+        out.writerow((*row, h.source or "", h.score, snippet, h.path or "", h.url or ""))
+    return buf.getvalue()
 
 
 def article_json(article: Article) -> dict:
@@ -142,10 +190,27 @@ def page_text(page: ResultPage) -> Text:
     out.append("Countries: " + _counts(facets.country) + "\n")
     out.append("Places:    " + _counts(facets.place) + "\n")
     out.append("Regions:   " + _counts(facets.region) + "\n")
-    months = sorted(facets.month.items(), key=lambda kv: -kv[1])
-    undated = f", no date ({facets.undated})" if facets.undated else ""
-    out.append("Months:    " + _counts(dict(months)) + undated + "\n")
+    if facets.source:
+        out.append("Sources:   " + _counts(facets.source) + "\n")
+    out.append(_histogram(facets))
     return out
+
+
+def _histogram(facets: Facets, width: int = 40, rows: int = 24) -> str:
+    """The date histogram as bars, one bucket a line (the busiest ``rows`` when there are more)."""
+    undated = f"  no date: {facets.undated}\n" if facets.undated else ""
+    if not facets.date:
+        return f"Dates:     none\n{undated}" if undated else ""
+    items = list(facets.date.items())
+    if len(items) > rows:
+        keep = {k for k, _ in sorted(items, key=lambda kv: -kv[1])[:rows]}
+        items = [kv for kv in items if kv[0] in keep]
+    top = max(n for _, n in items) or 1
+    label_width = max(len(k) for k, _ in items)
+    lines = [f"Dates by {facets.date_bucket}:"]
+    for label, n in items:
+        lines.append(f"  {label:<{label_width}} {'#' * max(1 if n else 0, round(width * n / top)):<{width}} {n}")
+    return "\n".join(lines) + "\n" + undated
 
 
 def article_text(article: Article) -> str:

@@ -14,11 +14,11 @@ import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from dateutil import parser as dateutil_parser
 from whoosh import query as wq
 from whoosh.qparser import (
     AndGroup,
     FieldAliasPlugin,
+    FuzzyTermPlugin,
     MultifieldParser,
     OrGroup,
     PlusMinusPlugin,
@@ -26,14 +26,23 @@ from whoosh.qparser import (
 from whoosh.qparser.dateparse import DateParserPlugin
 from whoosh.reading import IndexReader
 
+from searcher.dateexpr import date_bounds
 from searcher.model import QueryError
 from searcher.schema import QUERY_FIELDS
 
-FACET_FIELDS = ("place", "country", "region")
+#: keyword fields whose values a query may give in any case (and, for places and
+#: countries, by any alias the gazetteer knows)
+FACET_FIELDS = ("place", "country", "region", "source")
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _FIELD = re.compile(r"(?P<name>[A-Za-z_]+):")
-# A date comparison is rewritten to the range syntax Whoosh's date plugin reads.
-_DATE_COMPARE = re.compile(r"\bdate:(?P<op>[<>]=?)(?P<value>[^\s)]+)", re.IGNORECASE)
+# Every date clause is rewritten to an explicit range of Whoosh's date plugin, so that
+# all forms (partial, relative, comparisons, ranges of months) mean whole spans.
+# Quoted phrases come first in the alternation so that a "date:x" inside one stays text.
+_VALUE = r'(?:"[^"]*"|[^\s()\[\]"]+)'
+_DATE_CLAUSE = re.compile(
+    rf'"[^"]*"|\bdate:(?:\[(?P<range>[^\]]*)\]|(?P<op>[<>]=?)?(?P<value>{_VALUE}))', re.IGNORECASE
+)
+_RANGE_TO = re.compile(r"\s+to\s+|^to\s+|\s+to$", re.IGNORECASE)
 # Plus and minus only mark a clause at the start of a word, so "co-operation"
 # and "date:2020-01" keep their hyphens.
 _PLUS = r"(?:^|(?<=[\s(]))\+"
@@ -98,20 +107,46 @@ def _check_words(text: str) -> None:
                 raise QueryError(f"'{word}' at position {pos} has nothing before it", pos)
 
 
-def _rewrite_date_comparisons(text: str) -> str:
-    def range_for(m: re.Match) -> str:
-        op, value = m.group("op"), m.group("value")
-        start, end = date_bounds(value, where=f"date:{op}")
-        if op.startswith(">"):
-            low = start if op == ">=" else end + timedelta(microseconds=1)
-            return f"date:[{low:%Y-%m-%dT%H:%M:%S} to]"
-        high = end if op == "<=" else start - timedelta(microseconds=1)
-        return f"date:[to {high:%Y-%m-%dT%H:%M:%S}]"
+def _rewrite_dates(text: str, now: datetime | None = None) -> str:
+    def iso(moment: datetime) -> str:
+        return f"{moment:%Y-%m-%dT%H:%M:%S}"
 
-    return _DATE_COMPARE.sub(range_for, text)
+    def clause(m: re.Match) -> str:
+        if m.group(0).startswith('"'):
+            return m.group(0)
+        if m.group("range") is not None:
+            return _range_clause(m.group("range"), now)
+        op, value = m.group("op") or "", m.group("value").strip('"')
+        start, end = date_bounds(value, where=f"date:{op}" if op else "date", now=now)
+        if op == ">":
+            return f"date:[{iso(end + timedelta(microseconds=1))} to]"
+        if op == ">=":
+            return f"date:[{iso(start)} to]"
+        if op == "<":
+            return f"date:[to {iso(start - timedelta(microseconds=1))}]"
+        if op == "<=":
+            return f"date:[to {iso(end)}]"
+        return f"date:[{iso(start)} to {iso(end)}]"
+
+    def _range_clause(inner: str, now: datetime | None) -> str:
+        parts = _RANGE_TO.split(inner.strip(), maxsplit=1)
+        if len(parts) != 2:
+            raise QueryError(f"date:[{inner}]: a range needs 'to' between its ends, as in date:[2020-01 to 2020-03]")
+        low, high = (p.strip().strip('"') for p in parts)
+        if not low and not high:
+            raise QueryError(f"date:[{inner}]: a range needs at least one end")
+        start = date_bounds(low, where="date range", now=now)[0] if low else None
+        end = date_bounds(high, where="date range", now=now)[1] if high else None
+        if start and end and start > end:
+            raise QueryError(f"date:[{inner}]: the range starts after it ends")
+        if start is None:
+            return f"date:[to {iso(end)}]"
+        return f"date:[{iso(start)} to]" if end is None else f"date:[{iso(start)} to {iso(end)}]"
+
+    return _DATE_CLAUSE.sub(clause, text)
 
 
-def parse(text: str, schema, *, any_terms: bool = False) -> wq.Query:
+def parse(text: str, schema, *, any_terms: bool = False, now: datetime | None = None) -> wq.Query:
     """Parse ``text`` into a Whoosh query over title and body, or raise :class:`QueryError`.
 
     >>> from searcher.schema import build_schema
@@ -123,7 +158,7 @@ def parse(text: str, schema, *, any_terms: bool = False) -> wq.Query:
         # "Everything": with filters, a way to browse. Left to the parser, a lone "*"
         # would expand to every term of the index, one scored clause each.
         return wq.Every()
-    text = _rewrite_date_comparisons(text)
+    text = _rewrite_dates(text, now)
     group = OrGroup.factory(0.9) if any_terms else AndGroup
     parser = MultifieldParser(["title", "body"], schema, group=group)
     parser.remove_plugin_class(PlusMinusPlugin)
@@ -133,6 +168,7 @@ def parse(text: str, schema, *, any_terms: bool = False) -> wq.Query:
         if alias != name:
             aliases.setdefault(name, []).append(alias)
     parser.add_plugin(FieldAliasPlugin(aliases))
+    parser.add_plugin(FuzzyTermPlugin())
     errors: list[str] = []
     parser.add_plugin(DateParserPlugin(callback=errors.append))
     try:
@@ -141,7 +177,18 @@ def parse(text: str, schema, *, any_terms: bool = False) -> wq.Query:
         raise QueryError(f"cannot parse the query ({type(e).__name__})") from None
     if errors:
         raise QueryError(f"cannot read the date '{errors[0]}'")
+    _check_expansions(q)
     return q
+
+
+MAX_FUZZY_DISTANCE = 2
+
+
+def _check_expansions(q: wq.Query) -> None:
+    # A fuzzy distance of 3 or more matches most of a large lexicon: refuse it, as Lucene does.
+    for node in q.leaves():
+        if isinstance(node, wq.FuzzyTerm) and node.maxdist > MAX_FUZZY_DISTANCE:
+            raise QueryError(f"'{node.text}~{node.maxdist}': the fuzzy distance can be at most {MAX_FUZZY_DISTANCE}")
 
 
 def is_plain(text: str) -> bool:
@@ -187,42 +234,8 @@ def facet_filter(
     terms: list[wq.Query] = []
     for name in names:
         found = by_fold.get(fold(name))
-        if not found and canonical is not None and field != "region":
+        if not found and canonical is not None and field in ("place", "country"):
             alias = canonical(name, field)
             found = by_fold.get(fold(alias)) if alias else None
         terms.extend(wq.Term(field, v) for v in found or [name])
     return terms[0] if len(terms) == 1 else wq.Or(terms)
-
-
-_ISO_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
-
-
-def date_bounds(value: str, where: str = "date") -> tuple[datetime, datetime]:
-    """The first and last moment a date names: a year, a month or a day.
-
-    >>> date_bounds("2020-01")
-    (datetime.datetime(2020, 1, 1, 0, 0), datetime.datetime(2020, 1, 31, 23, 59, 59, 999999))
-    """
-    value = value.strip()
-    m = _ISO_PARTIAL.match(value)
-    try:
-        if m:
-            year = int(m.group(1))
-            if m.group(3):
-                start = datetime(year, int(m.group(2)), int(m.group(3)))
-                return start, start + timedelta(days=1, microseconds=-1)
-            if m.group(2):
-                start = datetime(year, int(m.group(2)), 1)
-                nxt = datetime(year + (start.month == 12), start.month % 12 + 1, 1)
-                return start, nxt - timedelta(microseconds=1)
-            return datetime(year, 1, 1), datetime(year + 1, 1, 1) - timedelta(microseconds=1)
-        # Other spellings ("7 January 2020") must name a whole day: no part is invented.
-        marker = datetime(1, 1, 1)
-        parsed = dateutil_parser.parse(value, default=marker)
-        other = dateutil_parser.parse(value, default=datetime(2, 2, 2))
-        if parsed.year != other.year or parsed.month != other.month or parsed.day != other.day:
-            raise ValueError("incomplete date")
-        start = parsed.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-        return start, start + timedelta(days=1, microseconds=-1)
-    except (ValueError, OverflowError):
-        raise QueryError(f"{where}: cannot read the date '{value}' (use YYYY, YYYY-MM or YYYY-MM-DD)") from None

@@ -6,15 +6,16 @@ and ``TITLE_BOOST`` multiplies the title's part.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from searcher.analysis import analyzer
+from searcher.analysis import NewsAnalyzer, analyzer
 
 #: Bumped whenever a change to the schema or the analysis makes old indexes unreadable or wrong.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TITLE_BOOST = 2.5
 #: The name of the file that marks a folder as a searcher index (beside Whoosh's own files).
 META_FILE = "searcher.json"
@@ -55,6 +56,9 @@ def build_schema() -> Schema:
         hash=ID(stored=True, sortable=True),
         title=TEXT(analyzer=text, stored=True, phrase=True, field_boost=TITLE_BOOST),
         body=TEXT(analyzer=text, stored=True, phrase=True),
+        # The title with its stop words, so that a query made only of them ("The Who")
+        # still finds the articles whose titles say it.
+        headline=TEXT(analyzer=NewsAnalyzer(stops=False), phrase=True),
         date=DATETIME(stored=True, sortable=True),
         # Seconds before AGE_EPOCH: ascending order is newest first. Whoosh gives a
         # document without a date the largest column value, which puts undated
@@ -69,9 +73,15 @@ def build_schema() -> Schema:
         regions=STORED(),
         source=ID(stored=True),
         url=STORED(),
-        # Places, countries and month packed in one column, so facet counts over a
-        # large result set read one small value per document and no stored fields.
+        # Places, countries, regions, day and source packed in one column, so facet counts
+        # over a large result set read one small value per document and no stored fields.
         facets=COLUMN(columns.VarBytesColumn()),
+        # Near-duplicate stories (wire copy republished) share a cluster: the id of the
+        # first article of it that was indexed. ``bands`` are the MinHash LSH keys that
+        # find candidates; ``minhash`` the signature that confirms them.
+        cluster=ID(stored=True, sortable=True),
+        bands=KEYWORD(scorable=False),
+        minhash=COLUMN(columns.VarBytesColumn()),
     )
 
 
@@ -84,24 +94,37 @@ def age(date: datetime | None) -> int:
     return int((AGE_EPOCH - date).total_seconds()) if date else UNDATED_AGE
 
 
-def pack_facets(places: list[str], countries: list[str], regions: list[str], month: str | None) -> bytes:
+@dataclass
+class FacetValues:
+    """The facet values of one article, as the ``facets`` column holds them."""
+
+    places: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    #: ``YYYY-MM-DD``
+    day: str | None = None
+    source: str | None = None
+
+
+def pack_facets(values: FacetValues) -> bytes:
     """Pack the facet values of one article into the ``facets`` column.
 
-    >>> unpack_facets(pack_facets(["Erbil", "Iraq"], ["Iraq"], ["Asia"], "2020-01"))
-    (['Erbil', 'Iraq'], ['Iraq'], ['Asia'], '2020-01')
+    >>> unpack_facets(pack_facets(FacetValues(["Erbil", "Iraq"], ["Iraq"], ["Asia"], "2020-01-07", "Global News")))
+    FacetValues(places=['Erbil', 'Iraq'], countries=['Iraq'], regions=['Asia'], day='2020-01-07', source='Global News')
     """
-    parts = (*(FACET_VALUE_SEP.join(v) for v in (places, countries, regions)), month or "")
-    return FACET_FIELD_SEP.join(parts).encode("utf-8")
+    lists = (FACET_VALUE_SEP.join(v) for v in (values.places, values.countries, values.regions))
+    return FACET_FIELD_SEP.join((*lists, values.day or "", values.source or "")).encode("utf-8")
 
 
-def unpack_facets(data: bytes) -> tuple[list[str], list[str], list[str], str | None]:
+def unpack_facets(data: bytes) -> FacetValues:
     """The inverse of :func:`pack_facets`; empty bytes give empty facets."""
     if not data:
-        return [], [], [], None
-    places, countries, regions, month = data.decode("utf-8").split(FACET_FIELD_SEP)
-    return (
+        return FacetValues()
+    places, countries, regions, day, source = data.decode("utf-8").split(FACET_FIELD_SEP)
+    return FacetValues(
         places.split(FACET_VALUE_SEP) if places else [],
         countries.split(FACET_VALUE_SEP) if countries else [],
         regions.split(FACET_VALUE_SEP) if regions else [],
-        month or None,
+        day or None,
+        source or None,
     )

@@ -3,10 +3,11 @@ facet counts over every match, and the "any word" fallback."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from whoosh import collectors, highlight
 from whoosh import query as wq
@@ -14,7 +15,7 @@ from whoosh.searching import Searcher
 
 from searcher.model import Facets, Hit, QueryError, ResultPage, Span
 from searcher.query import date_bounds, facet_filter, is_plain, parse, resolve_facets
-from searcher.schema import unpack_facets
+from searcher.schema import FACET_FIELD_SEP, FACET_VALUE_SEP
 
 SORTS = ("relevance", "newest", "oldest")
 _HL_START, _HL_END = "\ue000", "\ue001"
@@ -35,10 +36,14 @@ class SearchOptions:
     places: list[str] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
+    #: an article must come from any one of these sources (any case)
+    sources: list[str] = field(default_factory=list)
     #: rank by any word rather than require all of them
     any_terms: bool = False
     #: how many facet values to return per facet (None: all)
     facet_limit: int | None = 20
+    #: the moment relative dates ("7 days ago", "last month") count from; None: now
+    now: datetime | None = None
 
 
 class _MarkFormatter(highlight.Formatter):
@@ -81,8 +86,8 @@ def _lead(body: str) -> str:
 def _filter(s: Searcher, opts: SearchOptions, canonical) -> wq.Query | None:
     parts: list[wq.Query] = []
     if opts.since or opts.until:
-        low = date_bounds(opts.since, "--since")[0] if opts.since else None
-        high = date_bounds(opts.until, "--until")[1] if opts.until else None
+        low = date_bounds(opts.since, "--since", opts.now)[0] if opts.since else None
+        high = date_bounds(opts.until, "--until", opts.now)[1] if opts.until else None
         if low and high and low > high:
             raise QueryError(f"--since {opts.since} is after --until {opts.until}")
         parts.append(wq.DateRange("date", low, high))
@@ -92,6 +97,8 @@ def _filter(s: Searcher, opts: SearchOptions, canonical) -> wq.Query | None:
         parts.append(facet_filter("country", opts.countries, s.reader(), canonical))
     if opts.regions:
         parts.append(facet_filter("region", opts.regions, s.reader()))
+    if opts.sources:
+        parts.append(facet_filter("source", opts.sources, s.reader()))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
@@ -102,33 +109,113 @@ def facet_counts(s: Searcher, docnums: Iterable[int], limit: int | None) -> Face
     countries: Counter[str] = Counter()
     places: Counter[str] = Counter()
     regions: Counter[str] = Counter()
-    months: Counter[str] = Counter()
-    undated = 0
+    sources: Counter[str] = Counter()
+    days: Counter[str] = Counter()
     column = s.reader().column_reader("facets")
+    field_sep, value_sep = FACET_FIELD_SEP.encode(), FACET_VALUE_SEP.encode()
+    # The packed values are split here rather than through unpack_facets: this loop
+    # runs once per match, and large result sets are where facets cost most.
     for docnum in docnums:
-        p, c, r, month = unpack_facets(column[docnum])
-        places.update(p)
-        countries.update(c)
-        regions.update(r)
-        if month:
-            months[month] += 1
-        else:
-            undated += 1
+        data = column[docnum]
+        if not data:
+            days[""] += 1
+            continue
+        p, c, r, day, source = data.split(field_sep)
+        if p:
+            places.update(p.split(value_sep))
+        if c:
+            countries.update(c.split(value_sep))
+        if r:
+            regions.update(r.split(value_sep))
+        if source:
+            sources[source] += 1
+        days[day] += 1
+    undated = days.pop(b"", 0) + days.pop("", 0)
+    day_counts = {d.decode(): n for d, n in days.items()}
+    months: Counter[str] = Counter()
     years: Counter[str] = Counter()
-    for month, n in months.items():
-        years[month[:4]] += n
+    for day, n in day_counts.items():
+        months[day[:7]] += n
+        years[day[:4]] += n
 
-    def top(counter: Counter[str]) -> dict[str, int]:
-        return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+    def top(counter: Counter) -> dict[str, int]:
+        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return {k.decode(): v for k, v in ranked}
 
+    bucket, histogram = date_histogram(day_counts)
     return Facets(
         country=top(countries),
         place=top(places),
         region=top(regions),
+        source=top(sources),
         month=dict(sorted(months.items())),
         year=dict(sorted(years.items())),
         undated=undated,
+        date=histogram,
+        date_bucket=bucket,
     )
+
+
+#: (bucket, widest span in days it is used for); wider spans use years
+_BUCKETS = (("day", 45), ("week", 7 * 30), ("month", 366 * 6))
+MAX_BUCKETS = 400
+
+
+def date_histogram(day_counts: dict[str, int]) -> tuple[str | None, dict[str, int]]:
+    """Counts per day, week, month or year, whichever fits the span of ``day_counts``
+    (``YYYY-MM-DD`` -> count), in order and with the empty buckets between.
+
+    >>> date_histogram({"2020-01-07": 2, "2020-01-09": 1})
+    ('day', {'2020-01-07': 2, '2020-01-08': 0, '2020-01-09': 1})
+    """
+    if not day_counts:
+        return None, {}
+    parsed = {date.fromisoformat(d): n for d, n in day_counts.items()}
+    first, last = min(parsed), max(parsed)
+    span = (last - first).days
+    bucket = next((name for name, widest in _BUCKETS if span <= widest), "year")
+    counts: Counter[str] = Counter()
+    for d, n in parsed.items():
+        counts[_label(d, bucket)] += n
+    labels: list[str] = []
+    d = _start(first, bucket)
+    while d <= last and len(labels) <= MAX_BUCKETS:
+        labels.append(_label(d, bucket))
+        d = _next(d, bucket)
+    if len(labels) > MAX_BUCKETS:  # OCR years such as 1016 next to 1916: no gap filling
+        return bucket, dict(sorted(counts.items()))
+    return bucket, {label: counts.get(label, 0) for label in labels}
+
+
+def _label(d: date, bucket: str) -> str:
+    if bucket == "day":
+        return d.isoformat()
+    if bucket == "week":
+        year, week, _ = d.isocalendar()
+        return f"{year}-W{week:02d}"
+    if bucket == "month":
+        return f"{d.year:04d}-{d.month:02d}"
+    return f"{d.year:04d}"
+
+
+def _start(d: date, bucket: str) -> date:
+    if bucket == "week":
+        return d - timedelta(days=d.weekday())
+    if bucket == "month":
+        return d.replace(day=1)
+    if bucket == "year":
+        return d.replace(month=1, day=1)
+    return d
+
+
+def _next(d: date, bucket: str) -> date:
+    if bucket == "day":
+        return d + timedelta(days=1)
+    if bucket == "week":
+        return d + timedelta(days=7)
+    if bucket == "month":
+        return date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    return date(d.year + 1, 1, 1)
 
 
 def _hit(rank: int, hit, score: float | None) -> Hit:
@@ -165,12 +252,32 @@ def run_search(
     if opts.limit < 1 or opts.page < 1:
         raise QueryError("--limit and --page must be at least 1")
     filt = _filter(s, opts, canonical)
-    q = resolve_facets(parse(text, s.schema, any_terms=opts.any_terms), s.reader(), canonical)
+    q = resolve_facets(parse(text, s.schema, any_terms=opts.any_terms, now=opts.now), s.reader(), canonical)
+    if q is wq.NullQuery:
+        return _stop_words_only(s, text, filt, opts)
     page = _page(s, text, q, filt, opts)
     if page.total == 0 and not opts.any_terms and is_plain(text) and len(text.split()) > 1:
         q = parse(text, s.schema, any_terms=True)
         page = _page(s, text, q, filt, opts)
         page.relaxed = page.total > 0
+    return page
+
+
+def _stop_words_only(s: Searcher, text: str, filt: wq.Query | None, opts: SearchOptions) -> ResultPage:
+    """A query whose every word is a stop word ("The Who", "to be or not to be") is looked
+    for in the titles, which are also indexed with their stop words: as a phrase, else
+    all the words, else any of them."""
+    words = [t.text for t in s.schema["headline"].analyzer(re.sub(r"\b(?:AND|OR|NOT)\b", " ", text))]
+    if not words:
+        return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
+    tries: list[wq.Query] = [wq.Term("headline", words[0])]
+    if len(words) > 1:
+        tries = [wq.Phrase("headline", words), wq.And([wq.Term("headline", w) for w in words])]
+    page = ResultPage(text, 0, opts.page, opts.limit, [], Facets())
+    for q in tries:
+        page = _page(s, text, q, filt, opts)
+        if page.total:
+            break
     return page
 
 
@@ -206,3 +313,28 @@ class _EveryMatch(collectors.WrappingCollector):
     def collect(self, sub_docnum: int):
         self.docnums.append(self.child.offset + sub_docnum)
         return self.child.collect(sub_docnum)
+
+
+SIMILAR_TERMS = 25
+
+
+def similar(s: Searcher, article_id: str, opts: SearchOptions) -> ResultPage | None:
+    """Articles most like the one with ``article_id`` (more-like-this), or None if there is none.
+
+    Its most distinctive words (Bo1 over title and body, title words counted twice)
+    become a weighted any-word query; the article itself is left out.
+    """
+    docnum = s.document_number(id=article_id)
+    if docnum is None:
+        return None
+    stored = s.stored_fields(docnum)
+    text = f"{stored.get('title', '')}\n{stored.get('title', '')}\n{stored.get('body', '')}"
+    key_terms = s.key_terms_from_text("body", text, numterms=SIMILAR_TERMS)
+    if not key_terms:
+        return ResultPage(f"similar:{article_id}", 0, opts.page, opts.limit, [], Facets())
+    clauses: list[wq.Query] = []
+    for term, weight in key_terms:
+        clauses.extend((wq.Term("title", term, boost=weight), wq.Term("body", term, boost=weight)))
+    filt = _filter(s, opts, None)
+    q = wq.And([wq.Or(clauses), wq.Not(wq.Term("id", article_id))])
+    return _page(s, f"similar:{article_id}", q, filt, opts)

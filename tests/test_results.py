@@ -1,0 +1,135 @@
+"""The result page: source facet, date histogram, drill-down, output formats, HTML
+snippets and related articles, through the library and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+import searcher
+from searcher.cli import app
+from searcher.search import date_histogram
+
+
+def article(n: int, day: datetime, source: str, body: str) -> searcher.Article:
+    return searcher.Article(id=f"a{n}", title=f"Story {n} on the ceasefire", body=body, date=day, source=source)
+
+
+@pytest.fixture
+def ix(new_index):
+    index = new_index()
+    start = datetime(2020, 1, 1)
+    bodies = [
+        "Talks on a ceasefire in Yemen resumed in Geneva & the envoy was hopeful.",
+        "The ceasefire held overnight in Aden, officials said.",
+        "Shelling broke the ceasefire near Hodeidah before dawn.",
+    ]
+    index.add_articles(
+        article(n, start + timedelta(days=5 * n), "Reuters" if n % 2 else "AP", bodies[n % 3]) for n in range(12)
+    )
+    index.add_articles([searcher.Article(id="old", title="Ceasefire of 1916", body="The ceasefire held.")])
+    return index
+
+
+def test_source_facet_counts_every_match_and_filters(ix):
+    page = ix.search("ceasefire", limit=2)
+    assert page.total == 13
+    assert page.facets.source == {"AP": 6, "Reuters": 6}
+    drilled = ix.search("ceasefire", sources=["reuters"])
+    assert drilled.total == 6 and {h.source for h in drilled.hits} == {"Reuters"}
+
+
+def test_date_histogram_bucket_fits_the_span(ix):
+    month = ix.search("ceasefire", since="2020-01-01", until="2020-01-20")
+    assert month.facets.date_bucket == "day"
+    assert sum(month.facets.date.values()) == month.total
+    assert list(month.facets.date)[:4] == ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04"]
+    assert month.facets.date["2020-01-06"] == 1 and month.facets.date["2020-01-02"] == 0
+    weeks = ix.search("ceasefire")
+    assert weeks.facets.date_bucket == "week"
+    assert weeks.facets.undated == 1 and sum(weeks.facets.date.values()) == weeks.total - 1
+
+
+def test_a_histogram_label_drills_down(ix):
+    weeks = ix.search("ceasefire").facets.date
+    label, count = next((k, v) for k, v in weeks.items() if v)
+    assert ix.search(f"ceasefire date:{label}").total == count
+    assert ix.search("ceasefire", since=label, until=label).total == count
+
+
+@pytest.mark.parametrize(
+    "days, bucket",
+    [({"2020-01-01": 1}, "day"), ({"2020-01-01": 1, "2020-05-01": 1}, "week"),
+     ({"2020-01-01": 1, "2021-05-01": 1}, "month"), ({"1990-01-01": 1, "2020-05-01": 2}, "year")],
+)
+def test_histogram_buckets_cover_every_count(days, bucket):
+    got_bucket, histogram = date_histogram(days)
+    assert got_bucket == bucket
+    assert sum(histogram.values()) == sum(days.values())
+    assert list(histogram) == sorted(histogram)
+
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def index_dir(ix):
+    ix.close()
+    return str(ix.path)
+
+
+def test_csv_format_round_trips(index_dir):
+    result = runner.invoke(app, ["query", "ceasefire", "-i", index_dir, "--format", "csv", "-n", "5"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert len(rows) == 5 and [r["rank"] for r in rows] == ["1", "2", "3", "4", "5"]
+    assert all("ceasefire" in r["snippet"].lower() for r in rows)
+
+
+def test_jsonl_has_a_hit_per_line_and_html_snippets_escape(index_dir):
+    result = runner.invoke(app, ["query", "Geneva", "-i", index_dir, "-f", "jsonl", "--html-snippets"])
+    assert result.exit_code == 0, result.output
+    hits = [json.loads(line) for line in result.output.splitlines()]
+    assert len(hits) == 4
+    assert all("<mark>Geneva</mark>" in h["snippet"] and "&amp;" in h["snippet"] for h in hits)
+
+
+def test_json_keeps_its_contract_and_adds_new_facets(index_dir):
+    result = runner.invoke(app, ["query", "ceasefire", "-i", index_dir, "--json"])
+    data = json.loads(result.output)
+    assert set(data["hits"][0]) >= {"id", "title", "date", "places", "countries", "score", "snippet", "path"}
+    assert {"country", "place", "month"} <= set(data["facets"])
+    assert data["facets"]["source"] == {"AP": 6, "Reuters": 6}
+    assert data["facets"]["date_bucket"] == "week"
+
+
+def test_bad_format_is_a_usage_error(index_dir):
+    result = runner.invoke(app, ["query", "ceasefire", "-i", index_dir, "--format", "xml"])
+    assert result.exit_code == 2 and "--format" in result.output
+
+
+def test_table_shows_the_histogram(index_dir):
+    result = runner.invoke(app, ["query", "ceasefire", "-i", index_dir])
+    assert "Dates by week:" in result.output and "Sources:" in result.output
+
+
+def test_similar_lists_related_articles_but_not_itself(ix):
+    page = ix.similar("a1", limit=20)
+    found = [h.id for h in page.hits]
+    assert "a1" not in found
+    # a4, a7, a10 share a1's body word for word: they rank above the others.
+    assert set(found[:3]) == {"a4", "a7", "a10"}
+    assert ix.similar("nope") is None
+
+
+def test_similar_from_the_cli(index_dir):
+    result = runner.invoke(app, ["similar", "a1", "-i", index_dir, "--json", "-n", "3"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["hits"]) == 3
+    missing = runner.invoke(app, ["similar", "zzz", "-i", index_dir])
+    assert missing.exit_code == 1 and "no article" in missing.output
