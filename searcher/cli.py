@@ -184,6 +184,10 @@ def query_cmd(
     region: RegionOpt = None,
     source: SourceOpt = None,
     any_terms: Annotated[bool, typer.Option("--any", help="Rank by any word instead of requiring all.")] = False,
+    no_collapse: Annotated[
+        bool, typer.Option("--no-collapse", help="Show every copy of a republished story, not one per story.")
+    ] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show how each hit's score is made.")] = False,
     index: IndexOpt = DEFAULT_INDEX,
     fmt: FormatOpt = None,
     html_snippets: HtmlOpt = False,
@@ -212,8 +216,7 @@ def query_cmd(
     out_format = _output_format(fmt, as_json)
     with _errors():
         with searcher.Index.open(index) as ix:
-            result = ix.search(
-                text,
+            opts = searcher.SearchOptions(
                 limit=limit,
                 page=page,
                 sort=sort,
@@ -224,7 +227,10 @@ def query_cmd(
                 regions=region or [],
                 sources=source or [],
                 any_terms=any_terms,
+                collapse=not no_collapse,
+                explain=explain,
             )
+            result = ix.search(text, options=opts)
     _print_page(result, out_format, html_snippets)
 
 

@@ -14,20 +14,27 @@ import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
+from itertools import islice
 from pathlib import Path
 
+from whoosh import query as wq
 from whoosh.index import FileIndex, LockError
+from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
+from searcher.clusters import Clusterer, Lookup, band_keys, signature
 from searcher.extract import Gazetteer, extract
 from searcher.model import Article, IndexLockedError, IndexSummary, ReadError, SearcherError, Skip
 from searcher.readers import iter_files, read_bytes
-from searcher.schema import FacetValues, age, pack_facets
+from searcher.schema import AGE_EPOCH, UNDATED_AGE, FacetValues, age, pack_facets
 
 #: progress(files_done, files_total, what): ``what`` is the file being read, or
 #: ``COMMITTING`` while the last batch is written
 Progress = Callable[[int, int, str], None]
 COMMITTING = "(writing the index)"
+#: committed near-duplicate candidates read per article (a band key shared by many is boilerplate)
+MAX_CANDIDATES = 50
 
 
 @dataclass
@@ -93,6 +100,34 @@ class _Batches:
             self.commit()
         else:
             self.cancel()
+
+
+def _cluster_lookup(s: Searcher) -> Lookup:
+    """Near-duplicate candidates among committed articles: those sharing a band key."""
+    reader = s.reader()
+    if reader.doc_count() == 0 or not reader.has_column("minhash"):
+        return lambda keys: []
+    clusters, minhashes, ages = (reader.column_reader(name) for name in ("cluster", "minhash", "age"))
+
+    def lookup(keys: list[str]) -> list[tuple[str, bytes, int | None]]:
+        found = []
+        q = wq.Or([wq.Term("bands", k) for k in keys])
+        for docnum in islice(q.docs(s), MAX_CANDIDATES):
+            age = ages[docnum]
+            day = None if age == UNDATED_AGE else (AGE_EPOCH - timedelta(seconds=age)).toordinal()
+            found.append((clusters[docnum], minhashes[docnum], day))
+        return found
+
+    return lookup
+
+
+def _clustered(doc: dict, article: Article, clusterer: Clusterer) -> dict:
+    sig = signature(f"{article.title}\n{article.body}")
+    day = article.date.toordinal() if article.date else None
+    doc["cluster"] = clusterer.assign(article.id, sig, day)
+    doc["bands"] = " ".join(band_keys(sig))
+    doc["minhash"] = sig
+    return doc
 
 
 def _document(article: Article, file_hash: str) -> dict:
@@ -164,7 +199,8 @@ def index_paths(
     summary = IndexSummary()
     gaz: Gazetteer | None = None
     seen: set[str] = set()
-    with _Batches(ix, settings) as batches:
+    with _Batches(ix, settings) as batches, ix.searcher() as committed:
+        clusterer = Clusterer(_cluster_lookup(committed))
         for done, (file, rel) in enumerate(files, 1):
             key = str(file)
             seen.add(key)
@@ -194,7 +230,8 @@ def index_paths(
                 writer.delete_by_term("path", key)
             for article in result.articles:
                 article.path = key
-                writer.add_document(**_document(extract(article, gaz, default_year=settings.default_year), file_hash))
+                extract(article, gaz, default_year=settings.default_year)
+                writer.add_document(**_clustered(_document(article, file_hash), article, clusterer))
             if old:
                 summary.updated += len(result.articles)
                 summary.removed += max(0, old[1] - len(result.articles))
@@ -224,6 +261,7 @@ def add_articles(
     summary = IndexSummary()
     gaz: Gazetteer | None = None
     with _Batches(ix, settings) as batches, ix.searcher() as s:
+        clusterer = Clusterer(_cluster_lookup(s))
         for article in articles:
             if gaz is None:
                 gaz = gazetteer()
@@ -231,7 +269,8 @@ def add_articles(
             exists = s.document_number(id=article.id) is not None
             writer.delete_by_term("id", article.id)
             digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
-            writer.add_document(**_document(extract(article, gaz, default_year=settings.default_year), digest))
+            extract(article, gaz, default_year=settings.default_year)
+            writer.add_document(**_clustered(_document(article, digest), article, clusterer))
             if exists:
                 summary.updated += 1
             else:

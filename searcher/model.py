@@ -79,6 +79,21 @@ class Hit:
     path: str | None
     url: str | None = None
     source: str | None = None
+    #: the near-duplicate cluster (story) the article belongs to
+    cluster: str | None = None
+    #: how many other matching articles are near-duplicates of this one, folded into it
+    similar: int = 0
+    #: why the hit scored what it did (``explain=True``)
+    explanation: Explanation | None = None
+
+
+@dataclass
+class Explanation:
+    """How a score is made: a value, what it is, and the parts it is made of (like Lucene's explain)."""
+
+    value: float
+    description: str
+    children: list[Explanation] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +127,8 @@ class ResultPage:
     facets: Facets
     #: True when no article had every word, so the results are articles with some of them
     relaxed: bool = False
+    #: a corrected query from the index's own words, when some words look misspelt
+    suggestion: str | None = None
 
 
 @dataclass

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from searcher.model import Article, Facets, Hit, IndexStats, IndexSummary, ResultPage
+from searcher.model import Article, Explanation, Facets, Hit, IndexStats, IndexSummary, ResultPage
 
 
 def _day(d: datetime | None) -> str | None:
@@ -21,7 +21,9 @@ def _day(d: datetime | None) -> str | None:
 
 
 FORMATS = ("table", "json", "jsonl", "csv")
-CSV_COLUMNS = ("rank", "id", "title", "date", "places", "countries", "source", "score", "snippet", "path", "url")
+CSV_COLUMNS = (
+    "rank", "id", "title", "date", "places", "countries", "source", "score", "snippet", "path", "url", "similar"
+)
 
 
 def html_snippet(hit: Hit) -> str:
@@ -53,8 +55,25 @@ def hit_json(hit: Hit, html_snippets: bool = False) -> dict:
         "score": hit.score,
         "snippet": html_snippet(hit) if html_snippets else hit.snippet,
         "path": hit.path,
+        "source": hit.source,
+        "url": hit.url,
+        "similar": hit.similar,
     }
+    if hit.explanation is not None:
+        out["explanation"] = explanation_json(hit.explanation)
     return out
+
+
+def explanation_json(e: Explanation) -> dict:
+    """An explanation tree as nested objects: ``value``, ``description``, ``details``."""
+    return {"value": e.value, "description": e.description, "details": [explanation_json(c) for c in e.children]}
+
+
+def explanation_text(e: Explanation, indent: str = "  ", depth: int = 0) -> str:
+    """An explanation tree as indented lines, value first."""
+    lines = [f"{indent * depth}{e.value:.4f}  {e.description}"]
+    lines.extend(explanation_text(c, indent, depth + 1) for c in e.children)
+    return "\n".join(lines)
 
 
 def page_json(page: ResultPage, html_snippets: bool = False) -> dict:
@@ -98,7 +117,7 @@ def page_csv(page: ResultPage, html_snippets: bool = False) -> str:
     for h in page.hits:
         snippet = html_snippet(h) if html_snippets else h.snippet
         row = (h.rank, h.id, h.title, _day(h.date), "; ".join(h.places), "; ".join(h.countries))
-        out.writerow((*row, h.source or "", h.score, snippet, h.path or "", h.url or ""))
+        out.writerow((*row, h.source or "", h.score, snippet, h.path or "", h.url or "", h.similar))
     return buf.getvalue()
 
 
@@ -185,7 +204,11 @@ def page_text(page: ResultPage) -> Text:
         for span in hit.highlights:
             snippet.stylize("bold yellow", span.start, span.end)
         out.append_text(snippet)
-        out.append(f"\n   {hit.id}\n\n", style="dim")
+        more = f"  (and {hit.similar} similar)" if hit.similar else ""
+        out.append(f"\n   {hit.id}{more}\n", style="dim")
+        if hit.explanation is not None:
+            out.append(explanation_text(hit.explanation, depth=2) + "\n", style="dim")
+        out.append("\n")
     facets = page.facets
     out.append("Countries: " + _counts(facets.country) + "\n")
     out.append("Places:    " + _counts(facets.place) + "\n")

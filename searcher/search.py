@@ -44,6 +44,10 @@ class SearchOptions:
     facet_limit: int | None = 20
     #: the moment relative dates ("7 days ago", "last month") count from; None: now
     now: datetime | None = None
+    #: fold near-duplicate articles (the same story republished) into their best hit
+    collapse: bool = True
+    #: attach to each hit an explanation of its score
+    explain: bool = False
 
 
 class _MarkFormatter(highlight.Formatter):
@@ -218,8 +222,9 @@ def _next(d: date, bucket: str) -> date:
     return date(d.year + 1, 1, 1)
 
 
-def _hit(rank: int, hit, score: float | None) -> Hit:
+def _hit(rank: int, hit, score: float | None, cluster_sizes: Counter[str]) -> Hit:
     stored = hit.fields()
+    cluster = stored.get("cluster")
     marked = hit.highlights("body", top=2) if stored.get("body") else ""
     snippet, spans = _spans(marked) if marked else (_lead(stored.get("body", "")), [])
     date = stored.get("date")
@@ -237,6 +242,8 @@ def _hit(rank: int, hit, score: float | None) -> Hit:
         path=stored.get("path"),
         url=stored.get("url"),
         source=stored.get("source"),
+        cluster=cluster,
+        similar=max(0, cluster_sizes.get(cluster, 0) - 1) if cluster else 0,
     )
 
 
@@ -290,13 +297,14 @@ def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: Sear
         sort_args = {"sortedby": "age" if opts.sort == "newest" else "date"}
     # One pass over the matches scores the top hits and keeps every match, for the
     # exact total and the facets; block skipping is off, since it would skip matches.
-    every = _EveryMatch(s.collector(limit=offset + opts.limit, terms=True, optimize=False, **sort_args))
+    clusters = s.reader().column_reader("cluster") if opts.collapse and s.reader().has_column("cluster") else None
+    every = _EveryMatch(s.collector(limit=offset + opts.limit, terms=True, optimize=False, **sort_args), clusters)
     s.search_with_collector(q, collectors.FilterCollector(every, allow=filt) if filt is not None else every)
     results = every.results()
     results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS // 2, surround=60)
     results.formatter = _MarkFormatter()
     hits = [
-        _hit(i, hit, hit.score if opts.sort == "relevance" else None)
+        _hit(i, hit, hit.score if opts.sort == "relevance" else None, every.cluster_sizes)
         for i, hit in enumerate(results[offset : offset + opts.limit], offset + 1)
     ]
     facets = facet_counts(s, every.docnums, opts.facet_limit)
@@ -304,15 +312,39 @@ def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: Sear
 
 
 class _EveryMatch(collectors.WrappingCollector):
-    """Hands each match to the collector that ranks the top hits, and keeps every match's number."""
+    """Hands each match to the collector that ranks the top hits, and keeps every match's number.
 
-    def __init__(self, child: collectors.Collector) -> None:
+    With ``clusters`` (the reader's cluster column) it also collapses: only the best
+    match of each cluster reaches the ranking collector, and ``cluster_sizes`` counts
+    the matches of each cluster. Whoosh's own CollapseCollector does this in its
+    ``collect_matches``, which a wrapper such as this one would bypass.
+    """
+
+    def __init__(self, child: collectors.Collector, clusters=None) -> None:
         super().__init__(child)
         self.docnums: list[int] = []
+        self.clusters = clusters
+        self.cluster_sizes: Counter[str] = Counter()
+        self._best: dict[str, tuple] = {}
 
     def collect(self, sub_docnum: int):
-        self.docnums.append(self.child.offset + sub_docnum)
-        return self.child.collect(sub_docnum)
+        child = self.child
+        docnum = child.offset + sub_docnum
+        self.docnums.append(docnum)
+        if self.clusters is None:
+            return child.collect(sub_docnum)
+        key = self.clusters[docnum]
+        if not key:
+            return child.collect(sub_docnum)
+        self.cluster_sizes[key] += 1
+        sort_key = child.sort_key(sub_docnum)
+        best = self._best.get(key)
+        if best is not None:
+            if not sort_key < best[0]:
+                return None
+            child.remove(best[1])
+        self._best[key] = (sort_key, docnum)
+        return child.collect(sub_docnum)
 
 
 SIMILAR_TERMS = 25

@@ -133,3 +133,59 @@ def test_similar_from_the_cli(index_dir):
     assert len(json.loads(result.output)["hits"]) == 3
     missing = runner.invoke(app, ["similar", "zzz", "-i", index_dir])
     assert missing.exit_code == 1 and "no article" in missing.output
+
+
+WIRE = (
+    "Iranian missiles struck two bases housing American troops in Iraq early on Wednesday, "
+    "the Pentagon said, in retaliation for the killing of a senior commander in Baghdad last week. "
+    "Officials said there were no immediate reports of casualties at the Ain al-Asad base or near Erbil."
+)
+
+
+@pytest.fixture
+def wire(new_index):
+    index = new_index()
+    day = datetime(2020, 1, 8)
+    copies = [
+        searcher.Article(id=f"copy-{n}", title=f"Missiles hit bases in Iraq ({paper})", body=f"{paper} - {WIRE}",
+                         date=day + timedelta(days=n % 2), source=paper)
+        for n, paper in enumerate(["AP", "Toronto Star", "Seattle Times", "Miami Herald"])
+    ]
+    later = searcher.Article(id="anniversary", title="Missiles hit bases in Iraq", body=WIRE, date=datetime(2021, 1, 8))
+    other = searcher.Article(id="other", title="Missile defence in Iraq", body="Iraq asked for missile defence.",
+                             date=day)
+    index.add_articles([*copies, later, other])
+    return index
+
+
+def test_republished_copies_collapse_into_one_hit(wire):
+    page = wire.search("missiles Iraq")
+    assert page.total == 6  # every article counts
+    ids = [h.id for h in page.hits]
+    assert len([i for i in ids if i.startswith("copy-")]) == 1
+    first_copy = next(h for h in page.hits if h.id.startswith("copy-"))
+    assert first_copy.similar == 3
+    # The same text a year later is other news; unrelated articles are never folded.
+    assert {"anniversary", "other"} <= set(ids)
+    assert page.facets.source["AP"] == 1 and sum(page.facets.source.values()) == 4
+
+
+def test_no_collapse_shows_every_copy(wire):
+    opts = searcher.SearchOptions(collapse=False)
+    page = wire.search("missiles Iraq", options=opts)
+    assert len(page.hits) == 6 and all(h.similar == 0 for h in page.hits)
+
+
+def test_collapse_keeps_pages_disjoint(wire):
+    seen = []
+    for n in (1, 2, 3, 4):
+        seen += [h.id for h in wire.search("missiles Iraq", options=searcher.SearchOptions(limit=1, page=n)).hits]
+    assert len(seen) == len(set(seen)) == 3
+
+
+def test_cli_says_and_n_similar(wire):
+    wire.close()
+    result = runner.invoke(app, ["query", "missiles Iraq", "-i", str(wire.path)])
+    assert "(and 3 similar)" in result.output
+    flat = runner.invoke(app, ["query", "missiles Iraq", "-i", str(wire.path), "--no-collapse", "--json"])
+    assert len(json.loads(flat.output)["hits"]) == 6
