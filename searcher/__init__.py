@@ -33,6 +33,7 @@ from searcher.model import (
     Skip,
     Span,
 )
+from searcher.ranking import Ranking
 from searcher.search import SORTS, SearchOptions, run_search, similar
 
 __version__ = store.VERSION
@@ -47,6 +48,7 @@ __all__ = [
     "IndexStats",
     "IndexSummary",
     "QueryError",
+    "Ranking",
     "ReadError",
     "ResultPage",
     "SORTS",

@@ -56,11 +56,14 @@ def _absolute(text: str) -> tuple[datetime, datetime] | None:
         year = int(m.group(1))
         if m.group(3):
             start = datetime(year, int(m.group(2)), int(m.group(3)))
-            return start, start + _SPAN
+            return start, datetime.max if start.date() == datetime.max.date() else start + _SPAN
         if m.group(2):
             start = datetime(year, int(m.group(2)), 1)
+            if (year, start.month) == (9999, 12):
+                return start, datetime.max
             return start, start + relativedelta(months=1) - timedelta(microseconds=1)
-        return datetime(year, 1, 1), datetime(year + 1, 1, 1) - timedelta(microseconds=1)
+        end = datetime.max if year == 9999 else datetime(year + 1, 1, 1) - timedelta(microseconds=1)
+        return datetime(year, 1, 1), end
     if not any(ch.isdigit() for ch in text):
         return None
     # Other spellings ("7 January 2020") must name a whole day: no part is invented,

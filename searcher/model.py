@@ -129,6 +129,9 @@ class ResultPage:
     relaxed: bool = False
     #: a corrected query from the index's own words, when some words look misspelt
     suggestion: str | None = None
+    #: how many stories the matches make when near-duplicates are folded together (the
+    #: number of hits all pages hold); None when they are not folded
+    stories: int | None = None
 
 
 @dataclass

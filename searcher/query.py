@@ -28,6 +28,7 @@ from whoosh.reading import IndexReader
 
 from searcher.dateexpr import date_bounds
 from searcher.model import QueryError
+from searcher.ranking import CoordOr
 from searcher.schema import QUERY_FIELDS
 
 #: keyword fields whose values a query may give in any case (and, for places and
@@ -118,6 +119,8 @@ def _rewrite_dates(text: str, now: datetime | None = None) -> str:
             return _range_clause(m.group("range"), now)
         op, value = m.group("op") or "", m.group("value").strip('"')
         start, end = date_bounds(value, where=f"date:{op}" if op else "date", now=now)
+        if (op == ">" and end == datetime.max) or (op == "<" and start == datetime.min):
+            raise QueryError(f"date:{op}{value}: no date is outside the calendar")
         if op == ">":
             return f"date:[{iso(end + timedelta(microseconds=1))} to]"
         if op == ">=":
@@ -146,7 +149,15 @@ def _rewrite_dates(text: str, now: datetime | None = None) -> str:
     return _DATE_CLAUSE.sub(clause, text)
 
 
-def parse(text: str, schema, *, any_terms: bool = False, now: datetime | None = None) -> wq.Query:
+def parse(
+    text: str,
+    schema,
+    *,
+    any_terms: bool = False,
+    now: datetime | None = None,
+    title_weight: float = 1.0,
+    coord: float = 1.0,
+) -> wq.Query:
     """Parse ``text`` into a Whoosh query over title and body, or raise :class:`QueryError`.
 
     >>> from searcher.schema import build_schema
@@ -159,8 +170,9 @@ def parse(text: str, schema, *, any_terms: bool = False, now: datetime | None = 
         # would expand to every term of the index, one scored clause each.
         return wq.Every()
     text = _rewrite_dates(text, now)
-    group = OrGroup.factory(0.9) if any_terms else AndGroup
-    parser = MultifieldParser(["title", "body"], schema, group=group)
+    group = OrGroup if any_terms else AndGroup
+    fieldboosts = {"title": title_weight} if title_weight != 1.0 else None
+    parser = MultifieldParser(["title", "body"], schema, group=group, fieldboosts=fieldboosts)
     parser.remove_plugin_class(PlusMinusPlugin)
     parser.add_plugin(PlusMinusPlugin(_PLUS, _MINUS))
     aliases: dict[str, list[str]] = {}
@@ -172,16 +184,48 @@ def parse(text: str, schema, *, any_terms: bool = False, now: datetime | None = 
     errors: list[str] = []
     parser.add_plugin(DateParserPlugin(callback=errors.append))
     try:
-        q = parser.parse(text)
+        q = parser.parse(text, normalize=False)
+    except NotImplementedError:
+        # Whoosh's plus/minus plugin handles only the top level of a query.
+        raise QueryError("'+' and '-' mark words only outside parentheses; inside, use AND and NOT") from None
     except Exception as e:  # Whoosh's parser raises assorted internals on odd input
         raise QueryError(f"cannot parse the query ({type(e).__name__})") from None
     if errors:
         raise QueryError(f"cannot read the date '{errors[0]}'")
+    q = _repair(q, any_terms)
+    # Normalising flattens an Or of the words' (title OR body) groups into one Or of
+    # terms, so the groups that coord counts are taken before it.
+    if any_terms and type(q) is wq.Or and len(q.subqueries) > 1:
+        q = CoordOr(q.subqueries, boost=q.boost, exponent=coord)
+    try:
+        q = q.normalize()
+    except Exception as e:  # as above: Whoosh internals on odd input
+        raise QueryError(f"cannot parse the query ({type(e).__name__})") from None
     _check_expansions(q)
     return q
 
 
 MAX_FUZZY_DISTANCE = 2
+
+
+def _repair(q: wq.Query, any_terms: bool) -> wq.Query:
+    """Work around two faults of whoosh3's operators (see tests/test_syntax_bruteforce.py):
+
+    - ``AndNot`` misses the exclusion of a segment's first match: ``a -b`` and ``a ANDNOT b``
+      become ``a AND NOT b``, whose matcher is right.
+    - ``+oil vote`` becomes ``oil ANDMAYBE vote`` even though every word is required by
+      default; with all words required, the ``+`` only repeats that, so it is an ``And``.
+    """
+
+    def fix(node: wq.Query) -> wq.Query:
+        node = node.apply(fix) if node.is_leaf() is False else node
+        if isinstance(node, wq.AndNot):
+            return wq.And([node.a, wq.Not(node.b)], boost=node.boost)
+        if isinstance(node, wq.AndMaybe) and not any_terms:
+            return wq.And([node.a, node.b], boost=node.boost)
+        return node
+
+    return fix(q)
 
 
 def _check_expansions(q: wq.Query) -> None:

@@ -1,7 +1,8 @@
 """The Whoosh schema of a searcher index, its version, and field boosts.
 
 Title matches weigh more than body matches: BM25F scores each field on its own
-and ``TITLE_BOOST`` multiplies the title's part.
+and the query multiplies the title's part (see ``searcher.ranking``), so that the
+weight can be tuned without re-indexing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from searcher.analysis import NewsAnalyzer, analyzer
 
 #: Bumped whenever a change to the schema or the analysis makes old indexes unreadable or wrong.
 SCHEMA_VERSION = 3
-TITLE_BOOST = 2.5
 #: The name of the file that marks a folder as a searcher index (beside Whoosh's own files).
 META_FILE = "searcher.json"
 
@@ -54,7 +54,7 @@ def build_schema() -> Schema:
         path=ID(stored=True, sortable=True),
         # Content hash of that file, to see without re-reading what changed.
         hash=ID(stored=True, sortable=True),
-        title=TEXT(analyzer=text, stored=True, phrase=True, field_boost=TITLE_BOOST),
+        title=TEXT(analyzer=text, stored=True, phrase=True),
         body=TEXT(analyzer=text, stored=True, phrase=True),
         # The title with its stop words, so that a query made only of them ("The Who")
         # still finds the articles whose titles say it.

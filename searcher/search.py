@@ -15,6 +15,7 @@ from whoosh.searching import Searcher
 
 from searcher.model import Facets, Hit, QueryError, ResultPage, Span
 from searcher.query import date_bounds, facet_filter, is_plain, parse, resolve_facets
+from searcher.ranking import DEFAULT_RANKING, Ranking, ranked_searcher
 from searcher.schema import FACET_FIELD_SEP, FACET_VALUE_SEP
 
 SORTS = ("relevance", "newest", "oldest")
@@ -48,6 +49,7 @@ class SearchOptions:
     collapse: bool = True
     #: attach to each hit an explanation of its score
     explain: bool = False
+    ranking: Ranking = DEFAULT_RANKING
 
 
 class _MarkFormatter(highlight.Formatter):
@@ -258,13 +260,15 @@ def run_search(
         raise QueryError(f"unknown sort '{opts.sort}': use one of {', '.join(SORTS)}")
     if opts.limit < 1 or opts.page < 1:
         raise QueryError("--limit and --page must be at least 1")
+    s = ranked_searcher(s, opts.ranking)
     filt = _filter(s, opts, canonical)
-    q = resolve_facets(parse(text, s.schema, any_terms=opts.any_terms, now=opts.now), s.reader(), canonical)
+    rank = {"title_weight": opts.ranking.title_weight, "coord": opts.ranking.coord}
+    q = resolve_facets(parse(text, s.schema, any_terms=opts.any_terms, now=opts.now, **rank), s.reader(), canonical)
     if q is wq.NullQuery:
         return _stop_words_only(s, text, filt, opts)
     page = _page(s, text, q, filt, opts)
     if page.total == 0 and not opts.any_terms and is_plain(text) and len(text.split()) > 1:
-        q = parse(text, s.schema, any_terms=True)
+        q = parse(text, s.schema, any_terms=True, now=opts.now, **rank)
         page = _page(s, text, q, filt, opts)
         page.relaxed = page.total > 0
     return page
@@ -274,7 +278,10 @@ def _stop_words_only(s: Searcher, text: str, filt: wq.Query | None, opts: Search
     """A query whose every word is a stop word ("The Who", "to be or not to be") is looked
     for in the titles, which are also indexed with their stop words: as a phrase, else
     all the words, else any of them."""
-    words = [t.text for t in s.schema["headline"].analyzer(re.sub(r"\b(?:AND|OR|NOT)\b", " ", text))]
+    if re.search(r"(?:^|[\s(])-|\bNOT\b", text):
+        # "-the": excluding stop words excludes nothing that can be looked for.
+        return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
+    words = [t.text for t in s.schema["headline"].analyzer(re.sub(r"\b(?:AND|OR)\b", " ", text))]
     if not words:
         return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
     tries: list[wq.Query] = [wq.Term("headline", words[0])]
@@ -298,7 +305,15 @@ def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: Sear
     # One pass over the matches scores the top hits and keeps every match, for the
     # exact total and the facets; block skipping is off, since it would skip matches.
     clusters = s.reader().column_reader("cluster") if opts.collapse and s.reader().has_column("cluster") else None
-    every = _EveryMatch(s.collector(limit=offset + opts.limit, terms=True, optimize=False, **sort_args), clusters)
+    top = s.collector(limit=offset + opts.limit, terms=True, optimize=False, **sort_args)
+    # Whoosh "replaces" matchers as the top scores rise, turning some ORs into ANDMAYBEs
+    # whose skip_to loses the optional side's score (whoosh3 3.54.0): top hits came out
+    # in the wrong order. Never replacing keeps every score exact.
+    inner = top
+    while isinstance(inner, collectors.WrappingCollector):
+        inner = inner.child
+    inner.replace = 0
+    every = _EveryMatch(top, clusters)
     s.search_with_collector(q, collectors.FilterCollector(every, allow=filt) if filt is not None else every)
     results = every.results()
     results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS // 2, surround=60)
@@ -308,7 +323,11 @@ def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: Sear
         for i, hit in enumerate(results[offset : offset + opts.limit], offset + 1)
     ]
     facets = facet_counts(s, every.docnums, opts.facet_limit)
-    return ResultPage(text, len(every.docnums), opts.page, opts.limit, hits, facets)
+    stories = None
+    if clusters is not None:
+        # Articles without a cluster key are stories of their own.
+        stories = len(every.cluster_sizes) + len(every.docnums) - sum(every.cluster_sizes.values())
+    return ResultPage(text, len(every.docnums), opts.page, opts.limit, hits, facets, stories=stories)
 
 
 class _EveryMatch(collectors.WrappingCollector):
@@ -356,6 +375,7 @@ def similar(s: Searcher, article_id: str, opts: SearchOptions) -> ResultPage | N
     Its most distinctive words (Bo1 over title and body, title words counted twice)
     become a weighted any-word query; the article itself is left out.
     """
+    s = ranked_searcher(s, opts.ranking)
     docnum = s.document_number(id=article_id)
     if docnum is None:
         return None
@@ -366,7 +386,8 @@ def similar(s: Searcher, article_id: str, opts: SearchOptions) -> ResultPage | N
         return ResultPage(f"similar:{article_id}", 0, opts.page, opts.limit, [], Facets())
     clauses: list[wq.Query] = []
     for term, weight in key_terms:
-        clauses.extend((wq.Term("title", term, boost=weight), wq.Term("body", term, boost=weight)))
+        title = wq.Term("title", term, boost=weight * opts.ranking.title_weight)
+        clauses.extend((title, wq.Term("body", term, boost=weight)))
     filt = _filter(s, opts, None)
     q = wq.And([wq.Or(clauses), wq.Not(wq.Term("id", article_id))])
     return _page(s, f"similar:{article_id}", q, filt, opts)

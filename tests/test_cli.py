@@ -77,7 +77,9 @@ def test_query_json_contract(index_dir):
     assert data["query"] == "troops" and data["per_page"] == 2 and data["page"] == 1
     assert len(data["hits"]) == 2 and data["total"] == 2
     for hit in data["hits"]:
-        assert set(hit) == {"id", "title", "date", "places", "countries", "score", "snippet", "path"}
+        # The keys, unchanged; later additions only add keys.
+        assert set(hit) == {"id", "title", "date", "places", "countries", "score", "snippet", "path",
+                            "source", "url", "similar"}
     assert {"country", "place", "month"} <= set(data["facets"])
     assert all(len(k) == 7 and k[4] == "-" for k in data["facets"]["month"])
 

@@ -77,7 +77,7 @@ def index_and_search(gazetteer, docs, query: str) -> tuple[list[searcher.Article
     with tempfile.TemporaryDirectory() as tmp:
         ix = searcher.Index.create(Path(tmp) / "ix", gazetteer=gazetteer)
         ix.add_articles(articles)
-        page = ix.search(query, limit=1000)
+        page = ix.search(query, options=searcher.SearchOptions(limit=1000, collapse=False))
         ix.close()
     return articles, page
 

@@ -1,0 +1,133 @@
+"""How hits are ranked: BM25F's parameters, the weight of a title match and the
+bonus for matching more of the words, in one value that a search can carry.
+
+The defaults were tuned on judged Reuters queries (``python -m benchmarks.tune``;
+the figures are in ``benchmarks/README.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.matching import WrappingMatcher
+from whoosh.searching import Searcher
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Ranking parameters; all apply at query time, so changing them needs no re-indexing.
+
+    >>> Ranking(title_weight=2.0).weighting().K1
+    1.2
+    """
+
+    #: BM25 term-frequency saturation
+    k1: float = 1.2
+    #: BM25 length normalisation of the body (0: none, 1: full)
+    b: float = 0.75
+    #: length normalisation of the title
+    title_b: float = 0.75
+    #: a title match counts this many times a body match
+    title_weight: float = 2.5
+    #: with "any word" ranking, a hit's score is multiplied by (words matched / words) ** coord,
+    #: so that an article with every word outranks one that repeats a few (0: no such factor)
+    coord: float = 1.0
+
+    def weighting(self) -> scoring.BM25F:
+        """The Whoosh weighting these parameters make."""
+        return scoring.BM25F(B=self.b, K1=self.k1, title_B=self.title_b)
+
+
+DEFAULT_RANKING = Ranking()
+
+
+def ranked_searcher(s: Searcher, ranking: Ranking) -> Searcher:
+    """``s`` itself when it already weighs as ``ranking`` says, else a searcher over the same
+    reader that does (cheap: it opens no files)."""
+    w = s.weighting
+    if isinstance(w, scoring.BM25F) and (w.B, w.K1, w._field_B.get("title", w.B)) == (
+        ranking.b,
+        ranking.k1,
+        ranking.title_b,
+    ):
+        return s
+    return Searcher(s.reader(), weighting=ranking.weighting(), closereader=False)
+
+
+class CoordOr(wq.Or):
+    """Any of the subqueries (one per word or phrase of the query), each hit's score scaled
+    by the share of them it matches: Lucene's classic "coord" factor, with an exponent.
+
+    Whoosh's own ``Or(scale=...)`` adds a bonus too small to reorder BM25 scores.
+    """
+
+    def __init__(self, subqueries, boost: float = 1.0, exponent: float = 1.0) -> None:
+        super().__init__(subqueries, boost=boost)
+        self.exponent = exponent
+
+    def normalize(self) -> wq.Query:
+        # Normalising an Or flattens the groups into one list of terms; the groups are
+        # what coord counts, so each is normalised on its own and they stay apart.
+        subs = [q.normalize() for q in self.subqueries]
+        subs = [q for q in subs if q is not wq.NullQuery]
+        if not subs:
+            return wq.NullQuery
+        if len(subs) == 1:
+            return subs[0].with_boost(subs[0].boost * self.boost)
+        return CoordOr(subs, boost=self.boost, exponent=self.exponent)
+
+    def apply(self, fn) -> wq.Query:
+        return CoordOr([fn(q) for q in self.subqueries], boost=self.boost, exponent=self.exponent)
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and getattr(other, "exponent", None) == self.exponent
+
+    def __hash__(self) -> int:
+        return super().__hash__() ^ hash(self.exponent)
+
+    def _matcher(self, subs, searcher, context):
+        m = wq.Or(subs, boost=self.boost).matcher(searcher, context)
+        if self.exponent == 0 or len(subs) < 2 or not any(m.term_matchers()):
+            return m
+        groups: dict[tuple[str, object], int] = {}
+        open_ended = 0
+        for n, sub in enumerate(subs):
+            if isinstance(sub, (wq.PatternQuery, wq.FuzzyTerm)) or any(
+                isinstance(leaf, (wq.PatternQuery, wq.FuzzyTerm)) for leaf in sub.leaves()
+            ):
+                open_ended += 1
+            for field, text in sub.iter_all_terms():
+                # Matchers name their terms with bytes, queries with str.
+                groups.setdefault((field, text), n)
+                groups.setdefault((field, text.encode("utf-8") if isinstance(text, str) else text), n)
+        return _CoordMatcher(m, groups, len(subs), open_ended, self.exponent)
+
+
+class _CoordMatcher(WrappingMatcher):
+    def __init__(self, child, groups: dict, total: int, open_ended: int, exponent: float) -> None:
+        super().__init__(child)
+        self._groups = groups
+        self._total = total
+        self._open_ended = open_ended
+        self._exponent = exponent
+
+    def _replacement(self, newchild):
+        return self.__class__(newchild, self._groups, self._total, self._open_ended, self._exponent)
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def score(self) -> float:
+        child = self.child
+        matched: set[int] = set()
+        expanded: set[object] = set()
+        for term in child.matching_terms(child.id()):
+            group = self._groups.get(term)
+            if group is None:
+                expanded.add(term[1])  # a word a prefix, wildcard or fuzzy term expanded to
+            else:
+                matched.add(group)
+        share = (len(matched) + min(len(expanded), self._open_ended)) / self._total
+        return child.score() * min(1.0, share) ** self._exponent
