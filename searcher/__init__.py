@@ -33,7 +33,7 @@ from searcher.model import (
     Skip,
     Span,
 )
-from searcher.ranking import Ranking
+from searcher.ranking import DEFAULT_RANKING, Ranking
 from searcher.search import SORTS, SearchOptions, run_search, similar
 
 __version__ = store.VERSION
@@ -185,7 +185,7 @@ class Index:
         # Opening a searcher reads every segment's files, which costs more than most
         # queries; one is kept open and replaced only when a commit has changed the index.
         if self._searcher is None:
-            self._searcher = self._ix.searcher()
+            self._searcher = self._ix.searcher(weighting=DEFAULT_RANKING.weighting())
         else:
             self._searcher = self._searcher.refresh()
         return self._searcher

@@ -80,7 +80,7 @@ def page_json(page: ResultPage, html_snippets: bool = False) -> dict:
     """A result page as ``searcher query --json`` prints it.
 
     >>> sorted(page_json(ResultPage("q", 0, 1, 10, [], Facets())))
-    ['facets', 'hits', 'page', 'per_page', 'query', 'relaxed', 'total']
+    ['facets', 'hits', 'page', 'per_page', 'query', 'relaxed', 'stories', 'suggestion', 'total']
     """
     f = page.facets
     return {
@@ -89,6 +89,8 @@ def page_json(page: ResultPage, html_snippets: bool = False) -> dict:
         "page": page.page,
         "per_page": page.per_page,
         "relaxed": page.relaxed,
+        "suggestion": page.suggestion,
+        "stories": page.stories,
         "hits": [hit_json(h, html_snippets) for h in page.hits],
         "facets": {
             "country": f.country,
@@ -181,6 +183,10 @@ def _counts(counts: dict[str, int], n: int = 8) -> str:
 def page_text(page: ResultPage) -> Text:
     """A result page for a terminal: matched words in bold (plain when piped)."""
     out = Text()
+    if page.suggestion:
+        out.append("Did you mean: ", style="italic")
+        out.append(page.suggestion, style="bold")
+        out.append("?\n")
     if page.total == 0:
         out.append("no results\n")
         return out
@@ -189,7 +195,8 @@ def page_text(page: ResultPage) -> Text:
     if page.relaxed:
         out.append("No article has all the words; showing articles with some of them.\n", style="italic")
     if page.hits:
-        out.append(f"{first}-{last} of {page.total} results\n\n")
+        stories = f" ({page.stories} stories)" if page.stories is not None and page.stories != page.total else ""
+        out.append(f"{first}-{last} of {page.total} results{stories}\n\n")
     else:
         out.append(f"page {page.page} is past the last of {page.total} results\n")
     for hit in page.hits:

@@ -13,10 +13,12 @@ from whoosh import collectors, highlight
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from searcher.explain import explain
 from searcher.model import Facets, Hit, QueryError, ResultPage, Span
 from searcher.query import date_bounds, facet_filter, is_plain, parse, resolve_facets
 from searcher.ranking import DEFAULT_RANKING, Ranking, ranked_searcher
 from searcher.schema import FACET_FIELD_SEP, FACET_VALUE_SEP
+from searcher.suggest import suggest
 
 SORTS = ("relevance", "newest", "oldest")
 _HL_START, _HL_END = "\ue000", "\ue001"
@@ -271,6 +273,8 @@ def run_search(
         q = parse(text, s.schema, any_terms=True, now=opts.now, **rank)
         page = _page(s, text, q, filt, opts)
         page.relaxed = page.total > 0
+    if not isinstance(q, wq.Every):
+        page.suggestion = suggest(s, text)
     return page
 
 
@@ -318,10 +322,11 @@ def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: Sear
     results = every.results()
     results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS // 2, surround=60)
     results.formatter = _MarkFormatter()
-    hits = [
-        _hit(i, hit, hit.score if opts.sort == "relevance" else None, every.cluster_sizes)
-        for i, hit in enumerate(results[offset : offset + opts.limit], offset + 1)
-    ]
+    hits = []
+    for i, hit in enumerate(results[offset : offset + opts.limit], offset + 1):
+        hits.append(_hit(i, hit, hit.score if opts.sort == "relevance" else None, every.cluster_sizes))
+        if opts.explain:
+            hits[-1].explanation = explain(s, q, hit.docnum, needs_current=True)
     facets = facet_counts(s, every.docnums, opts.facet_limit)
     stories = None
     if clusters is not None:

@@ -76,3 +76,32 @@ def test_coord_puts_articles_with_every_word_first(new_index):
 
     assert first(0.0) == "one"
     assert first(1.0) == "all"
+
+
+@pytest.mark.parametrize(
+    "text, any_terms",
+    [("missile erbil", False), ("missile erbil", True), ('"oil price" vote', True), ("harvest -vote", False),
+     ("title:iraq base^2", False), ("milit* troops", True)],
+)
+def test_explain_adds_up_to_each_hits_score(many, text, any_terms):
+    opts = searcher.SearchOptions(limit=5, any_terms=any_terms, explain=True)
+    page = many.search(text, options=opts)
+    assert page.hits
+    for hit in page.hits:
+        assert hit.explanation is not None
+        assert hit.explanation.value == pytest.approx(hit.score, rel=1e-4, abs=1e-4)
+        assert hit.explanation.children  # how it is made, not only the total
+
+
+def test_explain_from_the_cli(many):
+    from typer.testing import CliRunner
+
+    from searcher.cli import app
+
+    many.close()
+    result = CliRunner().invoke(app, ["query", "missile erbil", "-i", str(many.path), "--explain", "-n", "1"])
+    assert result.exit_code == 0, result.output
+    assert "title:missil" in result.output and "body:erbil" in result.output
+    data = CliRunner().invoke(app, ["query", "missile erbil", "-i", str(many.path), "--explain", "--json", "-n", "1"])
+    tree = __import__("json").loads(data.output)["hits"][0]["explanation"]
+    assert tree["value"] > 0 and tree["details"]

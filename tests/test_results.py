@@ -189,3 +189,16 @@ def test_cli_says_and_n_similar(wire):
     assert "(and 3 similar)" in result.output
     flat = runner.invoke(app, ["query", "missiles Iraq", "-i", str(wire.path), "--no-collapse", "--json"])
     assert len(json.loads(flat.output)["hits"]) == 6
+
+
+def test_a_misspelt_query_suggests_the_indexs_own_words(new_index):
+    ix = new_index()
+    ix.add_articles(
+        searcher.Article(id=f"s{n}", title="Strike on Erbil", body="Missiles hit a base near Erbil today.")
+        for n in range(4)
+    )
+    assert ix.search("Erbill missle").suggestion == "Erbil missiles"  # the index says "Missiles"
+    assert ix.search("Erbil missile").suggestion is None
+    result = runner.invoke(app, ["query", "Erbill", "-i", str(ix.path), "--json"])
+    assert json.loads(result.output)["suggestion"] == "Erbil"
+    assert "Did you mean: Erbil?" in runner.invoke(app, ["query", "Erbill", "-i", str(ix.path)]).output
