@@ -39,7 +39,7 @@ def test_library_example_runs(tmp_path, monkeypatch):
     assert "6 added, 0 skipped" in text
     assert "1 hits; relaxed: False" in text
     assert "Iranian missiles struck" in text
-    assert text.rstrip().endswith("['Iraq']")
+    assert "['Iraq']\nnote-1 0 True\nErbil" in text
 
 
 def _searcher(*args: str, cwd: Path) -> subprocess.CompletedProcess:
