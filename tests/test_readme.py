@@ -76,3 +76,15 @@ def test_readme_commands_on_the_shipped_corpus(tmp_path):
     assert "Germany" in war["facets"]["country"]
     shown = _searcher("show", war["hits"][0]["id"], cwd=work)
     assert shown.returncode == 0 and "1916-" in shown.stdout
+
+    # Issue 4's features on real (OCR) articles.
+    phrase = json.loads(_searcher("query", '"German submarine"', "--json", "--html-snippets", cwd=work).stdout)
+    assert phrase["total"] > 0
+    # The phrase, and its stemmed forms ("German submarines"), are marked.
+    assert all(re.search(r"<mark>German</mark> <mark>submarines?</mark>", h["snippet"]) for h in phrase["hits"][:3])
+    typo = json.loads(_searcher("query", "Wilsen Carranza", "--json", cwd=work).stdout)
+    assert typo["suggestion"] == "Wilson Carranza"
+    related = json.loads(_searcher("similar", war["hits"][0]["id"], "--json", "-n", "3", cwd=work).stdout)
+    assert len(related["hits"]) == 3 and war["hits"][0]["id"] not in {h["id"] for h in related["hits"]}
+    weekly = json.loads(_searcher("query", "war", "--json", cwd=work).stdout)["facets"]
+    assert weekly["date_bucket"] == "week" and sum(weekly["date"].values()) == sum(weekly["month"].values())
