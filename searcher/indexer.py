@@ -260,13 +260,22 @@ def add_articles(
     started = time.monotonic()
     summary = IndexSummary()
     gaz: Gazetteer | None = None
+    written: set[str] = set()  # ids this call has added
+    pending: set[str] = set()  # ids added since the last commit
     with _Batches(ix, settings) as batches, ix.searcher() as s:
         clusterer = Clusterer(_cluster_lookup(s))
         for article in articles:
             if gaz is None:
                 gaz = gazetteer()
+            if article.id in pending:
+                # A writer cannot delete what it has not committed: an id given twice in
+                # one call would be indexed twice. Committing first lets the later one win.
+                batches.commit()
+                pending.clear()
             writer = batches.get()
-            exists = s.document_number(id=article.id) is not None
+            exists = article.id in written or s.document_number(id=article.id) is not None
+            written.add(article.id)
+            pending.add(article.id)
             writer.delete_by_term("id", article.id)
             digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
             extract(article, gaz, default_year=settings.default_year)
@@ -276,6 +285,8 @@ def add_articles(
             else:
                 summary.added += 1
             batches.added(1)
+            if batches.pending == 0:
+                pending.clear()
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -317,7 +317,8 @@ def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: Sear
     while isinstance(inner, collectors.WrappingCollector):
         inner = inner.child
     inner.replace = 0
-    every = _EveryMatch(top, clusters)
+    reader = s.reader()
+    every = _EveryMatch(top, clusters, reader.is_deleted if reader.has_deletions() else None)
     s.search_with_collector(q, collectors.FilterCollector(every, allow=filt) if filt is not None else every)
     results = every.results()
     results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS // 2, surround=60)
@@ -344,8 +345,9 @@ class _EveryMatch(collectors.WrappingCollector):
     ``collect_matches``, which a wrapper such as this one would bypass.
     """
 
-    def __init__(self, child: collectors.Collector, clusters=None) -> None:
+    def __init__(self, child: collectors.Collector, clusters=None, deleted=None) -> None:
         super().__init__(child)
+        self.deleted = deleted
         self.docnums: list[int] = []
         self.clusters = clusters
         self.cluster_sizes: Counter[str] = Counter()
@@ -354,6 +356,9 @@ class _EveryMatch(collectors.WrappingCollector):
     def collect(self, sub_docnum: int):
         child = self.child
         docnum = child.offset + sub_docnum
+        if self.deleted is not None and self.deleted(docnum):
+            # whoosh3's NOT matcher can yield a deleted document after its last exclusion.
+            return None
         self.docnums.append(docnum)
         if self.clusters is None:
             return child.collect(sub_docnum)

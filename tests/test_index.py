@@ -186,3 +186,25 @@ def test_interrupted_run_keeps_committed_batches_and_the_next_run_completes(tmp_
     assert summary.added + summary.unchanged == 16 and summary.unchanged == committed
     ids = [a.id for a in reopened.articles()]
     assert len(ids) == len(set(ids)) == 16
+
+
+def test_an_id_given_twice_in_one_call_is_indexed_once(new_index):
+    ix = new_index()
+    summary = ix.add_articles(
+        [
+            searcher.Article(id="dup", title="First draft", body="Storm nears the coast."),
+            searcher.Article(id="other", title="Other", body="Nothing."),
+            searcher.Article(id="dup", title="Final copy", body="Storm reaches the coast."),
+        ]
+    )
+    assert (summary.added, summary.updated) == (2, 1)
+    assert len(ix) == 2
+    assert [h.title for h in ix.search("storm").hits] == ["Final copy"]
+
+
+def test_not_never_returns_a_replaced_article(new_index):
+    ix = new_index()
+    ix.add_articles([searcher.Article(id=f"a{n}", title=f"Korea {n}", body="Korea talks.") for n in range(3)])
+    ix.add_articles([searcher.Article(id="a2", title="Harvest", body="A late harvest.")])
+    found = [h.title for h in ix.search("NOT korea", limit=100).hits]
+    assert found == ["Harvest"]
