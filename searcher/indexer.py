@@ -25,8 +25,9 @@ from whoosh.writing import IndexWriter
 
 from searcher.clusters import Clusterer, Lookup, band_keys, signature
 from searcher.extract import Gazetteer, extract
-from searcher.model import Article, IndexLockedError, IndexSummary, ReadError, SearcherError, Skip
-from searcher.readers import iter_files, read_bytes
+from searcher.model import Article, IndexLockedError, IndexSummary, ReadError, SearcherError
+from searcher.pipeline import prepared
+from searcher.readers import iter_files
 from searcher.schema import AGE_EPOCH, UNDATED_AGE, FacetValues, age, pack_facets
 
 #: progress(files_done, files_total, what): ``what`` is the file being read, or
@@ -49,6 +50,9 @@ class IndexSettings:
     #: the year of a collection, for datelines that give only a day ("SALVADOR, Feb 26 -")
     #: when neither metadata nor the file's path dates the article
     default_year: int | None = None
+    #: processes that read files and extract places and dates while this one writes the index
+    #: (0: all in this process); used only where ``fork`` is available and there are 2+ cores
+    workers: int = 1
 
 
 class _Batches:
@@ -197,47 +201,35 @@ def index_paths(
     files = [(f, rel) for f, rel in iter_files(roots) if not _is_under(str(f), own)]
     known = _known_files(ix)
     summary = IndexSummary()
-    gaz: Gazetteer | None = None
     seen: set[str] = set()
     with _Batches(ix, settings) as batches, ix.searcher() as committed:
         clusterer = Clusterer(_cluster_lookup(committed))
-        for done, (file, rel) in enumerate(files, 1):
-            key = str(file)
+        work = prepared(files, known, gazetteer, settings, _document, _read_capped, settings.workers)
+        for done, item in enumerate(work, 1):
+            key = item.key
             seen.add(key)
             if progress:
-                progress(done, len(files), rel)
-            try:
-                data = _read_capped(file, settings.max_file_bytes)
-            except ReadError as e:
-                summary.skipped.append(Skip(rel, str(e)))
+                progress(done, len(files), item.rel)
+            if item.skip is not None:
+                summary.skipped.append(item.skip)
                 continue
-            file_hash = hashlib.blake2b(data, digest_size=16).hexdigest()
             old = known.get(key)
-            if old and old[0] == file_hash:
+            if item.unchanged:
                 summary.unchanged += old[1]
                 continue
-            try:
-                result = read_bytes(data, file.name, rel, max_bytes=settings.max_file_bytes)
-            except ReadError as e:
-                # A changed file that no longer reads keeps its old articles: never lose data.
-                summary.skipped.append(Skip(rel, str(e)))
-                continue
-            summary.skipped.extend(result.skipped)
-            if gaz is None and result.articles:
-                gaz = gazetteer()
+            summary.skipped.extend(item.skipped)
             writer = batches.get()
             if old:
                 writer.delete_by_term("path", key)
-            for article in result.articles:
-                article.path = key
-                extract(article, gaz, default_year=settings.default_year)
-                writer.add_document(**_clustered(_document(article, file_hash), article, clusterer))
+            for ready in item.articles:
+                ready.doc["cluster"] = clusterer.assign(ready.id, ready.sig, ready.day)
+                writer.add_document(**ready.doc)
             if old:
-                summary.updated += len(result.articles)
-                summary.removed += max(0, old[1] - len(result.articles))
+                summary.updated += len(item.articles)
+                summary.removed += max(0, old[1] - len(item.articles))
             else:
-                summary.added += len(result.articles)
-            batches.added(len(result.articles) or 1)
+                summary.added += len(item.articles)
+            batches.added(len(item.articles) or 1)
         gone = [p for p in known if p not in seen and any(_is_under(p, r) for r in roots)]
         if gone:
             writer = batches.get()

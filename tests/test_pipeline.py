@@ -1,0 +1,109 @@
+"""Indexing with a reading worker process gives exactly what indexing in one process gives."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+import searcher
+from searcher.model import ReadError
+from searcher.pipeline import _can_fork
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+
+pytestmark = pytest.mark.skipif(not _can_fork(), reason="no fork or a single core: the worker is never used")
+
+
+def _build(tmp_path, name, src, gazetteer, workers, batch_size=7):
+    settings = searcher.IndexSettings(batch_size=batch_size, workers=workers)
+    ix = searcher.Index.create(tmp_path / name, settings=settings, gazetteer=gazetteer)
+    summary = ix.add(src)
+    return ix, summary
+
+
+def _snapshot(ix):
+    return sorted((asdict(a) for a in ix.articles()), key=lambda a: a["id"])
+
+
+def _searches(ix):
+    out = []
+    for q in ["oil prices", "country:France", "title:war", '"bank of england"', "rain"]:
+        page = ix.search(q, limit=20)
+        out.append([(h.id, round(h.score, 6)) for h in page.hits])
+    return out
+
+
+def _folder(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "tests" / "data" / "articles", src)
+    pages = sorted(CORPUS.rglob("*.txt"))[:20]
+    for i, p in enumerate(pages):
+        (src / f"page{i:03}.txt").write_bytes(p.read_bytes())
+    if pages:
+        (src / "dup.txt").write_bytes(pages[0].read_bytes())
+    return src
+
+
+def test_worker_gives_the_same_index(tmp_path, gazetteer):
+    src = _folder(tmp_path)
+    one, s1 = _build(tmp_path, "one", src, gazetteer, workers=0)
+    two, s2 = _build(tmp_path, "two", src, gazetteer, workers=1)
+    assert s1.added == s2.added > 0
+    assert [(s.path, s.reason) for s in s1.skipped] == [(s.path, s.reason) for s in s2.skipped]
+    assert _snapshot(one) == _snapshot(two)
+    assert _searches(one) == _searches(two)
+    with one._ix.searcher() as a, two._ix.searcher() as b:
+        cols = ("cluster", "minhash", "facets", "hash", "path")
+        rows = [
+            sorted(tuple(r.column_reader(c)[d] for c in cols) for d in r.all_doc_ids())
+            for r in (a.reader(), b.reader())
+        ]
+        assert rows[0] == rows[1]
+        assert sorted(a.lexicon("bands")) == sorted(b.lexicon("bands"))
+        assert sorted(a.lexicon("headline")) == sorted(b.lexicon("headline"))
+
+
+def test_worker_incremental_run(tmp_path, gazetteer):
+    src = _folder(tmp_path)
+    ix, first = _build(tmp_path, "ix", src, gazetteer, workers=1)
+    again = ix.add(src)
+    assert again.added == again.updated == again.removed == 0
+    assert again.unchanged == first.added
+    victim = sorted(src.glob("page*.txt"))[1]
+    victim.write_text(victim.read_text() + "\nA late addition about oil prices.\n")
+    (sorted(src.glob("page*.txt"))[2]).unlink()
+    third = ix.add(src)
+    assert third.updated >= 1 and third.removed >= 1
+    again = ix.add(src)
+    assert again.added == again.updated == again.removed == 0
+    assert again.unchanged == len(ix)
+
+
+def test_worker_error_is_raised_and_keeps_committed_batches(tmp_path, gazetteer, monkeypatch):
+    src = _folder(tmp_path)
+    import searcher.pipeline as pipeline
+
+    real = pipeline.read_bytes
+    names = sorted(p.name for p in src.iterdir() if p.is_file())
+    bad = names[len(names) // 2]
+
+    def failing(data, name, rel, **kw):
+        if name == bad:
+            raise RuntimeError("boom")
+        return real(data, name, rel, **kw)
+
+    monkeypatch.setattr(pipeline, "read_bytes", failing)
+    settings = searcher.IndexSettings(batch_size=3, workers=1)
+    ix = searcher.Index.create(tmp_path / "ix", settings=settings, gazetteer=gazetteer)
+    with pytest.raises(RuntimeError, match="boom"):
+        ix.add(src)
+    monkeypatch.setattr(pipeline, "read_bytes", real)
+    kept = len(ix)
+    assert kept > 0
+    summary = ix.add(src)
+    assert summary.unchanged == kept
+    assert ReadError  # the module's errors stay importable
