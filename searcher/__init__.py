@@ -184,10 +184,11 @@ class Index:
     def _current_searcher(self) -> Searcher:
         # Opening a searcher reads every segment's files, which costs more than most
         # queries; one is kept open and replaced only when a commit has changed the index.
-        if self._searcher is None:
+        if self._searcher is None or not self._searcher.up_to_date():
+            # (Searcher.refresh() fails on an index that has never had a commit.)
+            if self._searcher is not None:
+                self._searcher.close()
             self._searcher = self._ix.searcher(weighting=DEFAULT_RANKING.weighting())
-        else:
-            self._searcher = self._searcher.refresh()
         return self._searcher
 
     def _canonical(self, name: str, kind: str) -> str | None:

@@ -1,28 +1,29 @@
-"""Running a query: filters, ranking or date order, the page of hits with snippets,
-facet counts over every match, and the "any word" fallback."""
+"""Running a query: filters, ranking or date order, the page of hits (snippets from
+``searcher.snippets``), facet counts over every match (``searcher.facets``), folding
+republished copies, the "any word" fallback, and related articles."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-from whoosh import collectors, highlight
+from whoosh import collectors, scoring
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from searcher import readcache
 from searcher.explain import explain
-from searcher.model import Facets, Hit, QueryError, ResultPage, Span
+from searcher.facets import facet_counts
+from searcher.model import Facets, Hit, QueryError, ResultPage
 from searcher.query import date_bounds, facet_filter, is_plain, parse, resolve_facets
 from searcher.ranking import DEFAULT_RANKING, Ranking, ranked_searcher
-from searcher.schema import FACET_FIELD_SEP, FACET_VALUE_SEP
+from searcher.snippets import highlight_text, lead, spans
 from searcher.suggest import suggest
 
 SORTS = ("relevance", "newest", "oldest")
-_HL_START, _HL_END = "\ue000", "\ue001"
-SNIPPET_CHARS = 300
 
 
 @dataclass
@@ -54,50 +55,30 @@ class SearchOptions:
     ranking: Ranking = DEFAULT_RANKING
 
 
-class _MarkFormatter(highlight.Formatter):
-    """Wraps matched words in private-use characters, turned into spans afterwards."""
-
-    between = " … "
-
-    def format_token(self, text: str, token, replace: bool = False) -> str:
-        return _HL_START + highlight.get_text(text, token, replace) + _HL_END
-
-
-def _spans(marked: str) -> tuple[str, list[Span]]:
-    """Plain text with whitespace runs collapsed, and where the marked words are in it."""
-    out: list[str] = []
-    spans: list[Span] = []
-    pos = 0
-    start = 0
-    for ch in marked.strip():
-        if ch == _HL_START:
-            start = pos
-        elif ch == _HL_END:
-            spans.append(Span(start, pos))
-        elif ch.isspace():
-            if out and out[-1] != " ":
-                out.append(" ")
-                pos += 1
-        else:
-            out.append(ch)
-            pos += 1
-    return "".join(out), spans
-
-
-def _lead(body: str) -> str:
-    text = " ".join(body.split())
-    if len(text) <= SNIPPET_CHARS:
-        return text
-    return text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-
-
 def _filter(s: Searcher, opts: SearchOptions, canonical) -> wq.Query | None:
-    parts: list[wq.Query] = []
+    low = high = None
     if opts.since or opts.until:
         low = date_bounds(opts.since, "--since", opts.now)[0] if opts.since else None
         high = date_bounds(opts.until, "--until", opts.now)[1] if opts.until else None
         if low and high and low > high:
             raise QueryError(f"--since {opts.since} is after --until {opts.until}")
+    if not (low or high or opts.places or opts.countries or opts.regions or opts.sources):
+        return None
+    # Resolving facet names reads each facet's lexicon: the filter is kept per reader,
+    # by its resolved dates and names.
+    key = (
+        "filter", low, high, tuple(opts.places), tuple(opts.countries), tuple(opts.regions),
+        tuple(opts.sources), canonical,
+    )
+    cached = readcache.kept(s.reader())
+    if key not in cached:
+        cached[key] = _build_filter(s, opts, canonical, low, high)
+    return cached[key]
+
+
+def _build_filter(s: Searcher, opts: SearchOptions, canonical, low, high) -> wq.Query | None:
+    parts: list[wq.Query] = []
+    if low or high:
         parts.append(wq.DateRange("date", low, high))
     if opts.places:
         parts.append(facet_filter("place", opts.places, s.reader(), canonical))
@@ -112,125 +93,12 @@ def _filter(s: Searcher, opts: SearchOptions, canonical) -> wq.Query | None:
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
-def facet_counts(s: Searcher, docnums: Iterable[int], limit: int | None) -> Facets:
-    """Facet counts over the articles ``docnums``."""
-    countries: Counter[str] = Counter()
-    places: Counter[str] = Counter()
-    regions: Counter[str] = Counter()
-    sources: Counter[str] = Counter()
-    days: Counter[str] = Counter()
-    column = s.reader().column_reader("facets")
-    field_sep, value_sep = FACET_FIELD_SEP.encode(), FACET_VALUE_SEP.encode()
-    # The packed values are split here rather than through unpack_facets: this loop
-    # runs once per match, and large result sets are where facets cost most.
-    for docnum in docnums:
-        data = column[docnum]
-        if not data:
-            days[""] += 1
-            continue
-        p, c, r, day, source = data.split(field_sep)
-        if p:
-            places.update(p.split(value_sep))
-        if c:
-            countries.update(c.split(value_sep))
-        if r:
-            regions.update(r.split(value_sep))
-        if source:
-            sources[source] += 1
-        days[day] += 1
-    undated = days.pop(b"", 0) + days.pop("", 0)
-    day_counts = {d.decode(): n for d, n in days.items()}
-    months: Counter[str] = Counter()
-    years: Counter[str] = Counter()
-    for day, n in day_counts.items():
-        months[day[:7]] += n
-        years[day[:4]] += n
-
-    def top(counter: Counter) -> dict[str, int]:
-        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        return {k.decode(): v for k, v in ranked}
-
-    bucket, histogram = date_histogram(day_counts)
-    return Facets(
-        country=top(countries),
-        place=top(places),
-        region=top(regions),
-        source=top(sources),
-        month=dict(sorted(months.items())),
-        year=dict(sorted(years.items())),
-        undated=undated,
-        date=histogram,
-        date_bucket=bucket,
-    )
-
-
-#: (bucket, widest span in days it is used for); wider spans use years
-_BUCKETS = (("day", 45), ("week", 7 * 30), ("month", 366 * 6))
-MAX_BUCKETS = 400
-
-
-def date_histogram(day_counts: dict[str, int]) -> tuple[str | None, dict[str, int]]:
-    """Counts per day, week, month or year, whichever fits the span of ``day_counts``
-    (``YYYY-MM-DD`` -> count), in order and with the empty buckets between.
-
-    >>> date_histogram({"2020-01-07": 2, "2020-01-09": 1})
-    ('day', {'2020-01-07': 2, '2020-01-08': 0, '2020-01-09': 1})
-    """
-    if not day_counts:
-        return None, {}
-    parsed = {date.fromisoformat(d): n for d, n in day_counts.items()}
-    first, last = min(parsed), max(parsed)
-    span = (last - first).days
-    bucket = next((name for name, widest in _BUCKETS if span <= widest), "year")
-    counts: Counter[str] = Counter()
-    for d, n in parsed.items():
-        counts[_label(d, bucket)] += n
-    labels: list[str] = []
-    d = _start(first, bucket)
-    while d <= last and len(labels) <= MAX_BUCKETS:
-        labels.append(_label(d, bucket))
-        d = _next(d, bucket)
-    if len(labels) > MAX_BUCKETS:  # OCR years such as 1016 next to 1916: no gap filling
-        return bucket, dict(sorted(counts.items()))
-    return bucket, {label: counts.get(label, 0) for label in labels}
-
-
-def _label(d: date, bucket: str) -> str:
-    if bucket == "day":
-        return d.isoformat()
-    if bucket == "week":
-        year, week, _ = d.isocalendar()
-        return f"{year}-W{week:02d}"
-    if bucket == "month":
-        return f"{d.year:04d}-{d.month:02d}"
-    return f"{d.year:04d}"
-
-
-def _start(d: date, bucket: str) -> date:
-    if bucket == "week":
-        return d - timedelta(days=d.weekday())
-    if bucket == "month":
-        return d.replace(day=1)
-    if bucket == "year":
-        return d.replace(month=1, day=1)
-    return d
-
-
-def _next(d: date, bucket: str) -> date:
-    if bucket == "day":
-        return d + timedelta(days=1)
-    if bucket == "week":
-        return d + timedelta(days=7)
-    if bucket == "month":
-        return date(d.year + d.month // 12, d.month % 12 + 1, 1)
-    return date(d.year + 1, 1, 1)
-
-
-def _hit(rank: int, hit, score: float | None, cluster_sizes: Counter[str]) -> Hit:
-    stored = hit.fields()
+def _hit(s: Searcher, rank: int, docnum: int, score: float | None, words: frozenset[str], cluster_sizes) -> Hit:
+    stored = s.stored_fields(docnum)
     cluster = stored.get("cluster")
-    marked = hit.highlights("body", top=2) if stored.get("body") else ""
-    snippet, spans = _spans(marked) if marked else (_lead(stored.get("body", "")), [])
+    body = stored.get("body")
+    marked = highlight_text(body, words, s.schema["body"].analyzer) if body else ""
+    snippet, marks = spans(marked) if marked else (lead(stored.get("body", "")), [])
     date = stored.get("date")
     return Hit(
         rank=rank,
@@ -242,7 +110,7 @@ def _hit(rank: int, hit, score: float | None, cluster_sizes: Counter[str]) -> Hi
         regions=list(stored.get("regions") or []),
         score=round(float(score), 4) if score is not None else 0.0,
         snippet=snippet,
-        highlights=spans,
+        highlights=marks,
         path=stored.get("path"),
         url=stored.get("url"),
         source=stored.get("source"),
@@ -263,6 +131,10 @@ def run_search(
     if opts.limit < 1 or opts.page < 1:
         raise QueryError("--limit and --page must be at least 1")
     s = ranked_searcher(s, opts.ranking)
+    if s.doc_count_all() == 0:
+        # A new index has no columns to read; the query is still checked.
+        parse(text, s.schema, any_terms=opts.any_terms, now=opts.now)
+        return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
     filt = _filter(s, opts, canonical)
     rank = {"title_weight": opts.ranking.title_weight, "coord": opts.ranking.coord}
     q = resolve_facets(parse(text, s.schema, any_terms=opts.any_terms, now=opts.now, **rank), s.reader(), canonical)
@@ -308,8 +180,9 @@ def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: Sear
         sort_args = {"sortedby": "age" if opts.sort == "newest" else "date"}
     # One pass over the matches scores the top hits and keeps every match, for the
     # exact total and the facets; block skipping is off, since it would skip matches.
-    clusters = s.reader().column_reader("cluster") if opts.collapse and s.reader().has_column("cluster") else None
-    top = s.collector(limit=offset + opts.limit, terms=True, optimize=False, **sort_args)
+    reader = s.reader()
+    clusters = readcache.column(reader, "cluster") if opts.collapse and reader.has_column("cluster") else None
+    top = s.collector(limit=offset + opts.limit, optimize=False, **sort_args)
     # Whoosh "replaces" matchers as the top scores rise, turning some ORs into ANDMAYBEs
     # whose skip_to loses the optional side's score (whoosh3 3.54.0): top hits came out
     # in the wrong order. Never replacing keeps every score exact.
@@ -317,15 +190,14 @@ def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: Sear
     while isinstance(inner, collectors.WrappingCollector):
         inner = inner.child
     inner.replace = 0
-    reader = s.reader()
     every = _EveryMatch(top, clusters, reader.is_deleted if reader.has_deletions() else None)
-    s.search_with_collector(q, collectors.FilterCollector(every, allow=filt) if filt is not None else every)
+    collector = collectors.FilterCollector(every, allow=readcache.allowed(s, filt)) if filt is not None else every
+    s.search_with_collector(q, collector)
     results = every.results()
-    results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS // 2, surround=60)
-    results.formatter = _MarkFormatter()
+    words = frozenset(term.decode("utf-8") for field, term in every.terms if field == "body")
     hits = []
     for i, hit in enumerate(results[offset : offset + opts.limit], offset + 1):
-        hits.append(_hit(i, hit, hit.score if opts.sort == "relevance" else None, every.cluster_sizes))
+        hits.append(_hit(s, i, hit.docnum, hit.score if opts.sort == "relevance" else None, words, every.cluster_sizes))
         if opts.explain:
             hits[-1].explanation = explain(s, q, hit.docnum, needs_current=True)
     facets = facet_counts(s, every.docnums, opts.facet_limit)
@@ -339,10 +211,14 @@ def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: Sear
 class _EveryMatch(collectors.WrappingCollector):
     """Hands each match to the collector that ranks the top hits, and keeps every match's number.
 
-    With ``clusters`` (the reader's cluster column) it also collapses: only the best
+    With ``clusters`` (the cluster key of each document) it also collapses: only the best
     match of each cluster reaches the ranking collector, and ``cluster_sizes`` counts
     the matches of each cluster. Whoosh's own CollapseCollector does this in its
     ``collect_matches``, which a wrapper such as this one would bypass.
+
+    ``terms`` gets the (field, term) pairs that matched any document handed on: what
+    Whoosh's TermsCollector records for highlighting, found without looking again at a
+    term once it has matched.
     """
 
     def __init__(self, child: collectors.Collector, clusters=None, deleted=None) -> None:
@@ -352,6 +228,35 @@ class _EveryMatch(collectors.WrappingCollector):
         self.clusters = clusters
         self.cluster_sizes: Counter[str] = Counter()
         self._best: dict[str, tuple] = {}
+        self.terms: set[tuple[str, bytes]] = set()
+        self._pending: list = []
+        # The ranking collector's own collect() scores the match again after sort_key()
+        # has: a top-N collector that does nothing to the score is fed directly.
+        self._fast = type(child) is collectors.TopCollector
+
+    def prepare(self, top_searcher: Searcher, q: wq.Query, context) -> None:
+        # Whether a term matches the current document is read off its matcher, which
+        # must therefore be current at each match (as Whoosh's TermsCollector asks).
+        self.child.prepare(top_searcher, q, context.set(needs_current=True))
+        self._fast = self._fast and not self.child.final_fn
+
+    def set_subsearcher(self, subsearcher: Searcher, offset: int) -> None:
+        super().set_subsearcher(subsearcher, offset)
+        term_matchers = list(self.child.matcher.term_matchers())
+        self._pending = [m for m in term_matchers if m.term() not in self.terms]
+        reader = subsearcher.reader()
+        if reader.doc_count_all() <= readcache.LISTED_COLUMN_DOCS:
+            for m in term_matchers:
+                scorer = getattr(m, "scorer", None)
+                if type(scorer) is scoring.BM25FScorer and m.term():
+                    # The same lengths as the scorer's own lookup, read once per segment.
+                    scorer.dfl = readcache.field_lengths(reader, m.term()[0]).__getitem__
+
+    def _handed_on(self, sub_docnum: int) -> None:
+        found = [m for m in self._pending if m.is_active() and m.id() == sub_docnum]
+        if found:
+            self.terms.update(m.term() for m in found)
+            self._pending = [m for m in self._pending if m.term() not in self.terms]
 
     def collect(self, sub_docnum: int):
         child = self.child
@@ -360,19 +265,29 @@ class _EveryMatch(collectors.WrappingCollector):
             # whoosh3's NOT matcher can yield a deleted document after its last exclusion.
             return None
         self.docnums.append(docnum)
-        if self.clusters is None:
-            return child.collect(sub_docnum)
-        key = self.clusters[docnum]
+        key = self.clusters[docnum] if self.clusters is not None else None
         if not key:
+            if self._pending:
+                self._handed_on(sub_docnum)
+            if self._fast:
+                return child._collect(docnum, child.matcher.score())
             return child.collect(sub_docnum)
         self.cluster_sizes[key] += 1
-        sort_key = child.sort_key(sub_docnum)
+        if self._fast:
+            score = child.matcher.score()
+            sort_key = 0 - score
+        else:
+            sort_key = child.sort_key(sub_docnum)
         best = self._best.get(key)
         if best is not None:
             if not sort_key < best[0]:
                 return None
             child.remove(best[1])
         self._best[key] = (sort_key, docnum)
+        if self._pending:
+            self._handed_on(sub_docnum)
+        if self._fast:
+            return child._collect(docnum, score)
         return child.collect(sub_docnum)
 
 

@@ -208,3 +208,12 @@ def test_not_never_returns_a_replaced_article(new_index):
     ix.add_articles([searcher.Article(id="a2", title="Harvest", body="A late harvest.")])
     found = [h.title for h in ix.search("NOT korea", limit=100).hits]
     assert found == ["Harvest"]
+
+
+def test_a_new_index_answers_with_no_results(new_index):
+    ix = new_index()
+    assert ix.search("oil").total == 0
+    assert ix.search("*", since="2020").total == 0
+    assert ix.similar("nothing") is None
+    with pytest.raises(searcher.QueryError):
+        ix.search('"unclosed')

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import searcher
 from searcher.cli import app
-from searcher.search import date_histogram
+from searcher.facets import date_histogram
 
 
 def article(n: int, day: datetime, source: str, body: str) -> searcher.Article:
