@@ -7,9 +7,11 @@ top hits. Setting up the empty index is outside the timing in both.
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -55,23 +57,32 @@ def fts5_available() -> bool:
         con.close()
 
 
+def _day(article: Article) -> str:
+    """The article's day as ISO text (``1987-03-02``), or "" when it has no date."""
+    return article.date.date().isoformat() if article.date else ""
+
+
+def _end_of_day(day: str) -> datetime:
+    return datetime.fromisoformat(day) + timedelta(days=1) - timedelta(microseconds=1)
+
+
 class Fts5Engine:
-    """SQLite FTS5 with the porter stemmer, title weighted twice the body in bm25."""
+    """SQLite FTS5 with the porter stemmer, title weighted twice the body in bm25; the countries
+    and the day are unindexed columns, filtered on the rows that match the words."""
 
     name = "fts5"
 
     # snippet(): column -1 lets FTS5 pick the column with the best match, as searcher
     # picks the best passage; 16 tokens is about one line of the CLI's output.
-    SQL = (
-        "SELECT rowid, title, snippet(t, -1, '[', ']', ' … ', 16) FROM t "
-        "WHERE t MATCH ? ORDER BY bm25(t, 2.0, 1.0) LIMIT " + str(TOP)
-    )
+    SELECT = "SELECT rowid, title, snippet(t, -1, '[', ']', ' … ', 16) FROM t WHERE t MATCH ?"
+    ORDER = " ORDER BY bm25(t, 2.0, 1.0) LIMIT " + str(TOP)
 
     def __init__(self, folder: Path) -> None:
         # isolation_level=None: the benchmark opens and commits the one transaction itself
         self.con = sqlite3.connect(folder / "fts5.db", isolation_level=None)
         self.con.execute(
-            "CREATE VIRTUAL TABLE t USING fts5(title, body, tokenize='porter unicode61')"
+            "CREATE VIRTUAL TABLE t USING fts5(title, body, country UNINDEXED, day UNINDEXED, "
+            "tokenize='porter unicode61')"
         )
         self.ids: list[str] = []
 
@@ -79,8 +90,11 @@ class Fts5Engine:
         start = time.perf_counter()
         self.con.execute("BEGIN")
         self.con.executemany(
-            "INSERT INTO t(rowid, title, body) VALUES (?, ?, ?)",
-            ((i, a.title, a.body) for i, a in enumerate(articles)),
+            "INSERT INTO t(rowid, title, body, country, day) VALUES (?, ?, ?, ?, ?)",
+            (
+                (i, a.title, a.body, "|" + "|".join(a.countries) + "|", _day(a))
+                for i, a in enumerate(articles)
+            ),
         )
         self.con.execute("COMMIT")
         elapsed = time.perf_counter() - start
@@ -92,7 +106,17 @@ class Fts5Engine:
         return self.con.execute("SELECT count(*) FROM t").fetchone()[0]
 
     def search(self, query: Query) -> list[str]:
-        rows = self.con.execute(self.SQL, (query.fts5_query(),)).fetchall()
+        sql, params = self.SELECT, [query.fts5_query()]
+        if query.country:
+            sql += " AND country LIKE ?"
+            params.append("%|" + query.country.replace("%", "").replace("_", "") + "|%")
+        if query.since:
+            sql += " AND day >= ?"
+            params.append(query.since)
+        if query.until:
+            sql += " AND day <= ? AND day != ''"
+            params.append(query.until)
+        rows = self.con.execute(sql + self.ORDER, params).fetchall()
         return [self.ids[row[0]] for row in rows]
 
     def close(self) -> None:
@@ -118,7 +142,7 @@ class SearcherEngine:
         return len(self.ix)
 
     def search(self, query: Query) -> list[str]:
-        page = self.ix.search(query.searcher_query(), limit=TOP)
+        page = self.ix.search(query.searcher_query(), limit=TOP, **query.searcher_options())
         return [hit.id for hit in page.hits]
 
     def close(self) -> None:
@@ -127,7 +151,8 @@ class SearcherEngine:
 
 class PlainWhooshEngine:
     """Whoosh as most projects use it: ``StemmingAnalyzer``, title and body stored, a
-    ``MultifieldParser`` that requires every word, ten hits with highlighted snippets.
+    ``MultifieldParser`` that requires every word, ten hits with highlighted snippets;
+    a ``KEYWORD`` field of countries and a ``DATETIME`` field for the filters.
 
     The baseline the project is measured against: same library, none of its work.
     """
@@ -137,32 +162,46 @@ class PlainWhooshEngine:
     def __init__(self, folder: Path) -> None:
         from whoosh import fields, index
         from whoosh.analysis import StemmingAnalyzer
+        from whoosh.qparser import AndGroup, MultifieldParser
 
         analyzer = StemmingAnalyzer()
         schema = fields.Schema(
             id=fields.ID(stored=True),
             title=fields.TEXT(analyzer=analyzer, stored=True, field_boost=2.0),
             body=fields.TEXT(analyzer=analyzer, stored=True),
+            country=fields.KEYWORD(commas=True),
+            date=fields.DATETIME(),
         )
         self.ix = index.create_in(str(folder), schema)
+        self.parser = MultifieldParser(["title", "body"], schema, group=AndGroup)
         self.searcher = None
 
     def index(self, articles: Sequence[Article]) -> float:
         start = time.perf_counter()
         with self.ix.writer() as w:
             for a in articles:
-                w.add_document(id=a.id, title=a.title, body=a.body)
+                extra = {"date": a.date} if a.date else {}
+                w.add_document(id=a.id, title=a.title, body=a.body, country=",".join(a.countries), **extra)
         return time.perf_counter() - start
 
     def count(self) -> int:
         return self.ix.doc_count()
 
     def search(self, query: Query) -> list[str]:
-        from whoosh.qparser import AndGroup, MultifieldParser
+        from whoosh import query as wq
 
         if self.searcher is None:
             self.searcher = self.ix.searcher()
-        q = MultifieldParser(["title", "body"], self.ix.schema, group=AndGroup).parse(query.searcher_query())
+        q = self.parser.parse(query.searcher_query())
+        filters: list[wq.Query] = []
+        if query.country:
+            filters.append(wq.Term("country", query.country))
+        if query.since or query.until:
+            start = datetime.fromisoformat(query.since) if query.since else None
+            end = _end_of_day(query.until) if query.until else None
+            filters.append(wq.DateRange("date", start, end))
+        if filters:
+            q = wq.And([q, *filters])
         hits = self.searcher.search(q, limit=TOP)
         for hit in hits:
             hit.highlights("body")
@@ -172,6 +211,78 @@ class PlainWhooshEngine:
         if self.searcher is not None:
             self.searcher.close()
         self.ix.close()
+
+
+class TantivyEngine:
+    """tantivy (Rust, through its Python binding): ``en_stem`` title and body, stored; the
+    countries as untokenised terms and the day as a fast integer field (``19870302``) for the
+    filters; title boosted twice in the query parser; ten hits, each with a body snippet.
+
+    Its writer uses every core (tantivy's default), as a user would run it.
+    """
+
+    name = "tantivy"
+
+    def __init__(self, folder: Path) -> None:
+        import tantivy
+
+        self.tantivy = tantivy
+        sb = tantivy.SchemaBuilder()
+        sb.add_text_field("id", stored=True, tokenizer_name="raw")
+        sb.add_text_field("title", stored=True, tokenizer_name="en_stem")
+        sb.add_text_field("body", stored=True, tokenizer_name="en_stem")
+        sb.add_text_field("country", tokenizer_name="raw")
+        sb.add_integer_field("day", indexed=True, fast=True)
+        self.schema = sb.build()
+        self.ix = tantivy.Index(self.schema, path=str(folder))
+        self.searcher = None
+
+    def index(self, articles: Sequence[Article]) -> float:
+        t = self.tantivy
+        start = time.perf_counter()
+        writer = self.ix.writer()
+        for a in articles:
+            doc = t.Document(id=a.id, title=a.title, body=a.body)
+            for c in a.countries:
+                doc.add_text("country", c)
+            if a.date:
+                doc.add_integer("day", int(a.date.strftime("%Y%m%d")))
+            writer.add_document(doc)
+        writer.commit()
+        writer.wait_merging_threads()
+        elapsed = time.perf_counter() - start
+        self.ix.reload()
+        self.searcher = self.ix.searcher()
+        return elapsed
+
+    def count(self) -> int:
+        return self.searcher.num_docs if self.searcher is not None else 0
+
+    def search(self, query: Query) -> list[str]:
+        t = self.tantivy
+        words = " ".join(query.words)
+        text = f'"{words}"' if query.kind == "phrase" else words
+        q = self.ix.parse_query(text, ["title", "body"], field_boosts={"title": 2.0}, conjunction_by_default=True)
+        musts = [q]
+        if query.country:
+            musts.append(t.Query.term_query(self.schema, "country", query.country))
+        if query.since or query.until:
+            low = int(query.since.replace("-", "")) if query.since else None
+            high = int(query.until.replace("-", "")) if query.until else None
+            musts.append(t.Query.range_query(self.schema, "day", t.FieldType.Integer, low, high))
+        if len(musts) > 1:
+            q = t.Query.boolean_query([(t.Occur.Must, m) for m in musts])
+        hits = self.searcher.search(q, TOP).hits
+        snippets = t.SnippetGenerator.create(self.searcher, q, self.schema, "body")
+        ids = []
+        for _, address in hits:
+            doc = self.searcher.doc(address)
+            snippets.snippet_from_doc(doc).to_html()
+            ids.append(doc["id"][0])
+        return ids
+
+    def close(self) -> None:
+        self.searcher = None
 
 
 def searcher_problem() -> str | None:
@@ -190,6 +301,19 @@ def searcher_available() -> bool:
     return searcher_problem() is None
 
 
+def engine_problem(name: str) -> str | None:
+    """Why the engine ``name`` cannot run here, or None if it can."""
+    if name == "searcher":
+        return searcher_problem()
+    if name == "fts5":
+        return None if fts5_available() else "this Python's sqlite3 has no FTS5"
+    if name == "whoosh":
+        return None if importlib.util.find_spec("whoosh") else "whoosh is not installed"
+    if name == "tantivy":
+        return None if importlib.util.find_spec("tantivy") else "not installed (pip install tantivy)"
+    return f"unknown engine {name!r}"
+
+
 def make_engine(name: str, folder: Path) -> Engine:
     """Create the named engine with a fresh, empty index in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -199,4 +323,6 @@ def make_engine(name: str, folder: Path) -> Engine:
         return SearcherEngine(folder)
     if name == "whoosh":
         return PlainWhooshEngine(folder)
+    if name == "tantivy":
+        return TantivyEngine(folder)
     raise ValueError(f"unknown engine {name!r}")

@@ -1,8 +1,12 @@
 """A fixed, seeded query set drawn from the benchmark corpus's own words.
 
-Three kinds, in turn: one word, two words that must both match (AND), and a two-word
-phrase taken from adjacent words of a real story. Every query therefore matches at least
-the story it was drawn from, in both engines.
+Five kinds, in turn: one word, two words that must both match (AND), a two-word phrase
+taken from adjacent words of a real story, one word filtered by a country the story is
+about (``country``), and one word filtered by a week around the story's date (``date``).
+Every query therefore matches at least the story it was drawn from, in every engine.
+Country queries need articles whose ``countries`` are filled in (the benchmark tags them
+once with searcher's own extraction); date queries need dated articles. Without them,
+those turns fall back to a single word.
 
 Only plain alphabetic words of three letters or more that are not stop words are used:
 the engines tokenise and stop differently (searcher keeps "Iran's" whole and drops stop
@@ -17,6 +21,7 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only for hints: the query set works on anything with title and body
@@ -35,7 +40,9 @@ _STOP_TEXT = """
     whose why will with would yet you your yours yourself yourselves near"""
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
-KINDS = ("word", "and", "phrase")
+KINDS = ("word", "and", "phrase", "country", "date")
+#: a date query keeps the stories from this many days before to this many days after its story's day
+DATE_WINDOW_DAYS = 3
 
 _WORD = re.compile(r"[A-Za-z]{3,}")
 # punctuation that may wrap a word without making it a different token in either engine
@@ -46,10 +53,28 @@ _CLAUSE_END = ".;:!?)]}\""
 
 @dataclass(frozen=True)
 class Query:
-    """One benchmark query: its kind and its lower-case words."""
+    """One benchmark query: its kind, its lower-case words and its filters.
+
+    ``country`` is a canonical country name (as searcher's facets hold it); ``since`` and
+    ``until`` are ISO days (``1987-03-02``), both inclusive.
+    """
 
     kind: str
     words: tuple[str, ...]
+    country: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def searcher_options(self) -> dict[str, object]:
+        """The filters as keyword arguments of ``searcher.Index.search`` (the CLI's options)."""
+        options: dict[str, object] = {}
+        if self.country:
+            options["countries"] = [self.country]
+        if self.since:
+            options["since"] = self.since
+        if self.until:
+            options["until"] = self.until
+        return options
 
     def searcher_query(self) -> str:
         """The query in searcher's syntax: words are ANDed, a phrase is quoted."""
@@ -112,6 +137,8 @@ def make_queries(articles: Sequence[Article], count: int = 200, seed: int = 1987
     words = [_words(t) + _words(b) for t, b in docs]
     pairs = [_pairs(t) + _pairs(b) for t, b in docs]
     with_words = [i for i, w in enumerate(words) if w]
+    with_country = [i for i in with_words if getattr(articles[i], "countries", None)]
+    with_date = [i for i in with_words if getattr(articles[i], "date", None) is not None]
     with_two = [i for i, w in enumerate(words) if len(set(w)) >= 2]
     with_pairs = [i for i, p in enumerate(pairs) if p]
     if not with_words:
@@ -129,6 +156,8 @@ def make_queries(articles: Sequence[Article], count: int = 200, seed: int = 1987
             kind = "word"
         if kind == "phrase" and not with_pairs:
             kind = "word"
+        if (kind == "country" and not with_country) or (kind == "date" and not with_date):
+            kind = "word"
         if kind == "word":
             q = Query(kind, (rng.choice(words[rng.choice(with_words)]),))
         elif kind == "and":
@@ -136,8 +165,17 @@ def make_queries(articles: Sequence[Article], count: int = 200, seed: int = 1987
             first = rng.choice(doc)
             second = rng.choice([w for w in doc if w != first])
             q = Query(kind, (first, second))
-        else:
+        elif kind == "phrase":
             q = Query(kind, rng.choice(pairs[rng.choice(with_pairs)]))
+        elif kind == "country":
+            i = rng.choice(with_country)
+            q = Query(kind, (rng.choice(words[i]),), country=rng.choice(sorted(articles[i].countries)))
+        else:
+            i = rng.choice(with_date)
+            day = articles[i].date.date()
+            window = timedelta(days=DATE_WINDOW_DAYS)
+            q = Query(kind, (rng.choice(words[i]),), since=(day - window).isoformat(),
+                      until=(day + window).isoformat())
         if q not in seen:
             seen.add(q)
             queries.append(q)
