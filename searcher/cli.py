@@ -80,6 +80,13 @@ def _progress() -> tuple[Callable[[int, int, str], None] | None, Callable[[], No
     return update, bar.stop
 
 
+def _say_waiting(index: Path) -> Callable[[float], None]:
+    def say(seconds: float) -> None:
+        typer.echo(f"searcher: another run is writing {index}; waiting up to {seconds:g} s", err=True)
+
+    return say
+
+
 @app.command("index")
 def index_cmd(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Files and folders of articles.")],
@@ -89,6 +96,10 @@ def index_cmd(
         int | None,
         typer.Option("--year", min=1000, max=2200, help="Year for datelines that lack one."),
     ] = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", metavar="SECONDS", min=0, help="Wait this long for another run writing the index."),
+    ] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Index articles (txt, md, json, jsonl, csv, and .gz of these); run again to pick up changes.
@@ -99,7 +110,11 @@ def index_cmd(
         for p in paths:
             if not p.exists():
                 raise searcher.ReadError(f"no such file or folder: {p}")
-        settings = searcher.IndexSettings(default_year=year)
+        settings = searcher.IndexSettings(
+            default_year=year,
+            lock_wait=wait,
+            on_lock_wait=_say_waiting(index),
+        )
         if rebuild:
             ix = searcher.Index.create(index, settings=settings)
         else:

@@ -45,6 +45,8 @@ class IndexSettings:
     batch_size: int = 2000
     #: seconds to wait for another process's write lock before giving up
     lock_wait: float = 0.0
+    #: called once, with ``lock_wait``, when the lock is busy and the run starts waiting for it
+    on_lock_wait: Callable[[float], None] | None = None
     max_file_bytes: int = 200 * 1024 * 1024
     writer_memory_mb: int = 256
     #: the year of a collection, for datelines that give only a day ("SALVADOR, Feb 26 -")
@@ -66,12 +68,24 @@ class _Batches:
 
     def get(self) -> IndexWriter:
         if self.writer is None:
+            wait = self.settings.lock_wait
             try:
-                self.writer = self.ix.writer(timeout=self.settings.lock_wait, limitmb=self.settings.writer_memory_mb)
+                self.writer = self.ix.writer(timeout=0, limitmb=self.settings.writer_memory_mb)
             except LockError:
-                raise IndexLockedError(
-                    f"the index at {self.ix.storage.folder} is being written by another process; try again later"
-                ) from None
+                if wait <= 0:
+                    raise IndexLockedError(
+                        f"the index at {self.ix.storage.folder} is being written by another process; "
+                        "try again later, or wait for it (--wait SECONDS)"
+                    ) from None
+                if self.settings.on_lock_wait:
+                    self.settings.on_lock_wait(wait)
+                try:
+                    self.writer = self.ix.writer(timeout=wait, limitmb=self.settings.writer_memory_mb)
+                except LockError:
+                    raise IndexLockedError(
+                        f"the index at {self.ix.storage.folder} is still being written by another process "
+                        f"after {wait:g} s; try again later"
+                    ) from None
         return self.writer
 
     def added(self, n: int) -> None:

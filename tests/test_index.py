@@ -217,3 +217,34 @@ def test_a_new_index_answers_with_no_results(new_index):
     assert ix.similar("nothing") is None
     with pytest.raises(searcher.QueryError):
         ix.search('"unclosed')
+
+
+def test_a_second_writer_can_wait_for_the_first(new_index, folder):
+    import threading
+
+    from typer.testing import CliRunner
+
+    from searcher.cli import app
+
+    ix = new_index()
+    ix.close()
+    held = searcher.Index.open(ix.path)._ix.writer()
+    release = threading.Timer(3.0, held.cancel)  # longer than reading the folder takes
+    release.start()
+    try:
+        result = CliRunner().invoke(app, ["index", str(folder), "-i", str(ix.path), "--wait", "20", "--json"])
+    finally:
+        release.join()
+    assert result.exit_code == 0, result.output
+    assert "waiting up to 20 s" in result.stderr
+    assert '"added": 6' in result.stdout
+
+    more = folder.parent / "more"
+    more.mkdir()
+    (more / "new.txt").write_text("Storm hits the coast\n\nA storm hit the coast on Monday.")
+    held = searcher.Index.open(ix.path)._ix.writer()
+    try:
+        result = CliRunner().invoke(app, ["index", str(more), "-i", str(ix.path), "--wait", "0.3"])
+    finally:
+        held.cancel()
+    assert result.exit_code == 1 and "still being written by another process after 0.3 s" in result.output
