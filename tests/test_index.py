@@ -248,3 +248,27 @@ def test_a_second_writer_can_wait_for_the_first(new_index, folder):
     finally:
         held.cancel()
     assert result.exit_code == 1 and "still being written by another process after 0.3 s" in result.output
+
+
+def test_a_lock_left_by_a_killed_writer_is_no_lock(new_index, folder):
+    import signal
+    import subprocess
+    import sys
+
+    ix = new_index()
+    ix.close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time, searcher; w = searcher.Index.open(sys.argv[1])._ix.writer(); "
+         "print('locked', flush=True); time.sleep(60)", str(ix.path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(searcher.IndexLockedError):
+            searcher.Index.open(ix.path).add(folder)
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    finally:
+        holder.kill()
+    # Whoosh's lock is an fcntl lock, which the kernel drops with its process: nothing to clear.
+    assert searcher.Index.open(ix.path).add(folder).added == 6
