@@ -203,6 +203,9 @@ def query_cmd(
         bool, typer.Option("--no-collapse", help="Show every copy of a republished story, not one per story.")
     ] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show how each hit's score is made.")] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", min=0, help="Give up after this long (0: never).")
+    ] = 30,
     index: IndexOpt = DEFAULT_INDEX,
     fmt: FormatOpt = None,
     html_snippets: HtmlOpt = False,
@@ -244,6 +247,7 @@ def query_cmd(
                 any_terms=any_terms,
                 collapse=not no_collapse,
                 explain=explain,
+                timeout=timeout or None,
             )
             result = ix.search(text, options=opts)
     _print_page(result, out_format, html_snippets)

@@ -167,5 +167,9 @@ class QueryError(SearcherError):
         self.position = position
 
 
+class QueryTimeoutError(QueryError):
+    """A query that took longer than the time it was given (``timeout``)."""
+
+
 class ReadError(SearcherError):
     """A file or record that cannot be read; the message is the reason shown in the summary."""

@@ -5,6 +5,7 @@ republished copies, the "any word" fallback, and related articles."""
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from whoosh.searching import Searcher
 from searcher import readcache
 from searcher.explain import explain
 from searcher.facets import facet_counts
-from searcher.model import Facets, Hit, QueryError, ResultPage
+from searcher.model import Facets, Hit, QueryError, QueryTimeoutError, ResultPage
 from searcher.query import date_bounds, facet_filter, is_plain, parse, resolve_facets
 from searcher.ranking import DEFAULT_RANKING, Ranking, ranked_searcher
 from searcher.snippets import highlight_text, lead, spans
@@ -52,6 +53,8 @@ class SearchOptions:
     collapse: bool = True
     #: attach to each hit an explanation of its score
     explain: bool = False
+    #: seconds a search may take before it stops with :class:`QueryTimeoutError` (None: no limit)
+    timeout: float | None = None
     ranking: Ranking = DEFAULT_RANKING
 
 
@@ -191,6 +194,8 @@ def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: Sear
         inner = inner.child
     inner.replace = 0
     every = _EveryMatch(top, clusters, reader.is_deleted if reader.has_deletions() else None)
+    if opts.timeout:
+        every.deadline = (time.monotonic() + opts.timeout, opts.timeout)
     collector = collectors.FilterCollector(every, allow=readcache.allowed(s, filt)) if filt is not None else every
     s.search_with_collector(q, collector)
     results = every.results()
@@ -229,6 +234,8 @@ class _EveryMatch(collectors.WrappingCollector):
         self.cluster_sizes: Counter[str] = Counter()
         self._best: dict[str, tuple] = {}
         self.terms: set[tuple[str, bytes]] = set()
+        #: (monotonic time to stop at, the timeout it came from), or None
+        self.deadline: tuple[float, float] | None = None
         self._pending: list = []
         # The ranking collector's own collect() scores the match again after sort_key()
         # has: a top-N collector that does nothing to the score is fed directly.
@@ -240,8 +247,16 @@ class _EveryMatch(collectors.WrappingCollector):
         self.child.prepare(top_searcher, q, context.set(needs_current=True))
         self._fast = self._fast and not self.child.final_fn
 
+    def _check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline[0]:
+            raise QueryTimeoutError(
+                f"the query took longer than {self.deadline[1]:g} s: make it narrower (leading wildcards and "
+                "very common words cost most) or give it more time (--timeout)"
+            )
+
     def set_subsearcher(self, subsearcher: Searcher, offset: int) -> None:
         super().set_subsearcher(subsearcher, offset)
+        self._check_time()  # the matcher is made here: wildcards and fuzzy terms expand here
         term_matchers = list(self.child.matcher.term_matchers())
         self._pending = [m for m in term_matchers if m.term() not in self.terms]
         reader = subsearcher.reader()
@@ -265,6 +280,8 @@ class _EveryMatch(collectors.WrappingCollector):
             # whoosh3's NOT matcher can yield a deleted document after its last exclusion.
             return None
         self.docnums.append(docnum)
+        if not len(self.docnums) & 255:
+            self._check_time()
         key = self.clusters[docnum] if self.clusters is not None else None
         if not key:
             if self._pending:

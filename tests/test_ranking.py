@@ -105,3 +105,22 @@ def test_explain_from_the_cli(many):
     data = CliRunner().invoke(app, ["query", "missile erbil", "-i", str(many.path), "--explain", "--json", "-n", "1"])
     tree = __import__("json").loads(data.output)["hits"][0]["explanation"]
     assert tree["value"] > 0 and tree["details"]
+
+
+def test_a_query_that_runs_out_of_time_is_a_query_error(many):
+    slow = searcher.SearchOptions(any_terms=True, timeout=1e-9)
+    with pytest.raises(searcher.QueryTimeoutError, match="longer than"):
+        many.search("m* e* b* s* o* p* v* h* i* t* c*", options=slow)
+    assert isinstance(searcher.QueryTimeoutError("x"), searcher.QueryError)
+    enough = searcher.SearchOptions(any_terms=True, timeout=60)
+    assert many.search("m* e*", options=enough).total > 0
+
+
+def test_the_cli_turns_a_timeout_into_one_line(many):
+    from typer.testing import CliRunner
+
+    from searcher.cli import app
+
+    many.close()
+    result = CliRunner().invoke(app, ["query", "m* OR e* OR b*", "-i", str(many.path), "--timeout", "0.000001"])
+    assert result.exit_code == 2 and "longer than" in result.output and "Traceback" not in result.output
