@@ -272,3 +272,27 @@ def test_a_lock_left_by_a_killed_writer_is_no_lock(new_index, folder):
         holder.kill()
     # Whoosh's lock is an fcntl lock, which the kernel drops with its process: nothing to clear.
     assert searcher.Index.open(ix.path).add(folder).added == 6
+
+
+def test_an_index_of_another_schema_version_asks_for_a_rebuild(new_index, folder):
+    import json
+
+    from typer.testing import CliRunner
+
+    from searcher.cli import app
+    from searcher.schema import META_FILE
+
+    ix = new_index()
+    ix.add(folder)
+    ix.close()
+    meta_file = ix.path / META_FILE
+    meta = json.loads(meta_file.read_text())
+    meta["schema_version"] -= 1
+    meta["version"] = "0.0.1"
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(searcher.SearcherError, match="rebuild"):
+        searcher.Index.open(ix.path)
+    result = CliRunner().invoke(app, ["query", "storm", "-i", str(ix.path)])
+    assert result.exit_code == 1 and "searcher 0.0.1" in result.output and "--rebuild" in result.output
+    rebuilt = CliRunner().invoke(app, ["index", str(folder), "-i", str(ix.path), "--rebuild", "--json"])
+    assert rebuilt.exit_code == 0 and '"added": 6' in rebuilt.output
