@@ -33,6 +33,10 @@ from searcher.schema import QUERY_FIELDS
 
 #: keyword fields whose values a query may give in any case (and, for places and
 #: countries, by any alias the gazetteer knows)
+#: Bounds that keep any query's cost bounded (Lucene allows 1,024 clauses by default).
+MAX_QUERY_CHARS = 10_000
+MAX_QUERY_WORDS = 1_024
+MAX_QUERY_DEPTH = 32
 FACET_FIELDS = ("place", "country", "region", "source")
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _FIELD = re.compile(r"(?P<name>[A-Za-z_]+):")
@@ -59,6 +63,12 @@ def check_syntax(text: str) -> None:
     """
     if not text.strip():
         raise QueryError("the query is empty", 0)
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is longer than {MAX_QUERY_CHARS:,} characters", MAX_QUERY_CHARS)
+    words = list(re.finditer(r"[^\s()]+", text))
+    if len(words) > MAX_QUERY_WORDS:
+        at = words[MAX_QUERY_WORDS].start()
+        raise QueryError(f"the query has more than {MAX_QUERY_WORDS} words (one too many at position {at})", at)
     depth_open: list[int] = []
     quote_at: int | None = None
     bracket_at: int | None = None
@@ -76,6 +86,8 @@ def check_syntax(text: str) -> None:
             bracket_at = None
         elif ch == "(":
             depth_open.append(i)
+            if len(depth_open) > MAX_QUERY_DEPTH:
+                raise QueryError(f"parentheses nest deeper than {MAX_QUERY_DEPTH} at position {i}", i)
         elif ch == ")":
             if not depth_open:
                 raise QueryError(f"unmatched ')' at position {i}", i)

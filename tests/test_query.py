@@ -103,3 +103,17 @@ def test_operator_soup_parses_or_raises_query_error(text):
         parse(text, SCHEMA)
     except QueryError:
         pass
+
+
+@pytest.mark.parametrize(
+    "text, message, position",
+    [
+        ("x" * 10_001, "longer than 10,000 characters", 10_000),
+        (" ".join(["oil"] * 1_025), "more than 1024 words", 1_024 * 4),
+        ("(" * 33 + "oil" + ")" * 33, "nest deeper than 32", 32),
+    ],
+)
+def test_hostile_sizes_are_query_errors_that_say_where(text, message, position):
+    with pytest.raises(QueryError, match=message) as caught:
+        check_syntax(text)
+    assert caught.value.position == position
