@@ -16,6 +16,7 @@ from whoosh.searching import Searcher
 
 from searcher import inspect as _inspect
 from searcher import store
+from searcher.check import CheckReport, check_index
 from searcher.extract import Gazetteer
 from searcher.indexer import IndexSettings, Progress, add_articles, index_paths
 from searcher.model import (
@@ -40,6 +41,7 @@ from searcher.search import SORTS, SearchOptions, run_search, similar
 __version__ = store.VERSION
 __all__ = [
     "Article",
+    "CheckReport",
     "Facets",
     "Hit",
     "Index",
@@ -59,6 +61,7 @@ __all__ = [
     "Skip",
     "Span",
     "__version__",
+    "check_index",
 ]
 
 

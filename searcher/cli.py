@@ -319,6 +319,23 @@ def stats_cmd(index: IndexOpt = DEFAULT_INDEX, as_json: JsonOpt = False) -> None
         typer.echo(present.stats_text(stats))
 
 
+@app.command("check")
+def check_cmd(index: IndexOpt = DEFAULT_INDEX, as_json: JsonOpt = False) -> None:
+    """Verify an index: every segment readable, postings sound, counts matching the stored ids,
+    no orphaned files. Exit 1 when something is wrong (then: searcher index FOLDER --rebuild).
+
+    Example: searcher check --index ./index
+    """
+    with _errors():
+        report = searcher.check_index(index)
+    if as_json:
+        typer.echo(json.dumps(present.check_json(report), ensure_ascii=False))
+    else:
+        typer.echo(present.check_text(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @app.command("export")
 def export_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,

@@ -147,6 +147,21 @@ class IndexStats:
     path: str
 
 
+@dataclass
+class CheckReport:
+    """What ``searcher check`` found. ``ok`` is True when ``problems`` is empty."""
+
+    path: str
+    ok: bool
+    #: live (not deleted) documents the segments hold
+    articles: int
+    segments: int
+    #: things that make the index unreadable or its results wrong, one line each
+    problems: list[str] = field(default_factory=list)
+    #: things worth knowing that do not: duplicate ids, leftover files, the lock
+    notes: list[str] = field(default_factory=list)
+
+
 class SearcherError(Exception):
     """Base of every error the library raises on purpose; its message is one line for users."""
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from searcher.model import Article, Explanation, Facets, Hit, IndexStats, IndexSummary, ResultPage
+from searcher.model import Article, CheckReport, Explanation, Facets, Hit, IndexStats, IndexSummary, ResultPage
 
 
 def _day(d: datetime | None) -> str | None:
@@ -272,3 +272,24 @@ def stats_text(stats: IndexStats) -> str:
             f"countries: {_counts(stats.top_countries, 10)}",
         ]
     )
+
+
+def check_json(report: CheckReport) -> dict:
+    """What ``searcher check --json`` prints."""
+    return {
+        "path": report.path,
+        "ok": report.ok,
+        "articles": report.articles,
+        "segments": report.segments,
+        "problems": report.problems,
+        "notes": report.notes,
+    }
+
+
+def check_text(report: CheckReport) -> str:
+    """The verdict first, then each problem and note on a line."""
+    verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+    lines = [f"{report.path}: {verdict} ({report.articles:,} articles in {report.segments} segments)"]
+    lines += [f"  problem: {p}" for p in report.problems]
+    lines += [f"  note: {n}" for n in report.notes]
+    return "\n".join(lines)

@@ -1,0 +1,212 @@
+"""``searcher check``: a healthy index passes; damaged, truncated, missing and stray files are reported."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC
+
+import searcher
+from searcher.check import CheckReport, check_index
+from searcher.model import Article, IndexNotFoundError
+from searcher.schema import META_FILE
+
+
+def _articles(prefix: str, n: int) -> list[Article]:
+    return [
+        Article(
+            id=f"{prefix}{i}",
+            title=f"Missiles hit Erbil base {i}",
+            body="Iranian missiles struck the air base near Erbil in Iraq on Tuesday. " * 3,
+            source="Wire",
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def built(new_index):
+    """An index of two segments (two commits): returns its folder."""
+    ix = new_index()
+    ix.add_articles(_articles("a", 30))
+    ix.add_articles(_articles("b", 5))
+    ix.close()
+    return Path(ix.path)
+
+
+def _segment(folder: Path, which: int = 0):
+    """The segment id and the parts of its compound file (name -> offset, length)."""
+    storage = FileStorage(str(folder))
+    segment = TOC.read(storage, "MAIN").segments[which]
+    compound = segment.open_compound_file(storage)
+    parts = {name: (info["offset"], info["length"]) for name, info in compound._dir.items()}
+    compound.close()
+    return segment, parts
+
+
+def _damage(folder: Path, part_ext: str) -> str:
+    """Overwrite the middle of one part (``trm``, ``pst``, ``_stored.col``, ...) of the first segment."""
+    segment, parts = _segment(folder)
+    offset, length = parts[f"{segment.segment_id()}.{part_ext}"]
+    seg_file = folder / f"{segment.segment_id()}.seg"
+    data = bytearray(seg_file.read_bytes())
+    start, end = offset + length // 4, offset + length // 2
+    data[start:end] = bytes((i * 37 + 11) % 256 for i in range(end - start))
+    seg_file.write_bytes(bytes(data))
+    return segment.segid
+
+
+def test_healthy_index_is_ok(built):
+    report = check_index(built)
+    assert isinstance(report, CheckReport)
+    assert report.ok, report.problems
+    assert report.problems == []
+    assert report.articles == 35
+    assert report.segments == 2
+    assert not any("orphan" in n for n in report.notes)
+
+
+def test_empty_index_is_ok(new_index):
+    ix = new_index()
+    ix.close()
+    report = check_index(ix.path)
+    assert report.ok and report.articles == 0 and report.segments == 0
+
+
+def test_not_an_index_raises(tmp_path):
+    with pytest.raises(IndexNotFoundError):
+        check_index(tmp_path)
+    with pytest.raises(IndexNotFoundError):
+        check_index(tmp_path / "missing")
+
+
+def test_truncated_segment_file_names_the_segment(built):
+    segment, _ = _segment(built)
+    seg_file = built / f"{segment.segment_id()}.seg"
+    os.truncate(seg_file, seg_file.stat().st_size // 2)
+    report = check_index(built)
+    assert not report.ok
+    assert len(report.problems) == 1
+    assert f"segment {segment.segid}" in report.problems[0]
+    assert "truncated" in report.problems[0]
+    # the other segment was still read: its articles are counted
+    assert report.articles == 35
+
+
+@pytest.mark.parametrize("part", ["trm", "pst", "_stored.col", "facets.col"])
+def test_damaged_part_of_a_segment_is_a_problem(built, part):
+    segid = _damage(built, part)
+    report = check_index(built)
+    assert not report.ok
+    assert any(p.startswith(f"segment {segid}:") for p in report.problems), report.problems
+
+
+def test_deleted_segment_file(built):
+    segment, _ = _segment(built, 1)
+    (built / f"{segment.segment_id()}.seg").unlink()
+    report = check_index(built)
+    assert not report.ok
+    assert any(segment.segid in p and "missing" in p for p in report.problems)
+
+
+def test_stray_and_orphaned_files_are_notes(built):
+    (built / "notes.txt").write_text("mine\n")
+    (built / "MAIN_zzzzzzzzzzzzzzzz.seg").write_bytes(b"left by a crashed writer")
+    report = check_index(built)
+    assert report.ok
+    orphans = [n for n in report.notes if n.startswith("orphaned file")]
+    assert any("notes.txt" in n for n in orphans)
+    assert any("MAIN_zzzzzzzzzzzzzzzz.seg" in n for n in orphans)
+
+
+def test_a_lock_file_is_news_only_while_a_writer_holds_it(built):
+    (built / "MAIN_WRITELOCK").touch()  # what every write leaves behind
+    report = check_index(built)
+    assert report.ok and not any("LOCK" in n for n in report.notes)
+    writer = searcher.Index.open(built)._ix.writer()
+    try:
+        assert any("is held" in n for n in check_index(built).notes)
+    finally:
+        writer.cancel()
+
+
+def test_wrong_schema_version_says_rebuild(built):
+    meta_path = built / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["schema_version"] = -1
+    meta_path.write_text(json.dumps(meta))
+    report = check_index(built)
+    assert not report.ok
+    assert any("schema version" in p and "--rebuild" in p for p in report.problems)
+
+
+def test_damaged_meta_and_missing_toc(built):
+    (built / META_FILE).write_text("{not json")
+    for toc in built.glob("_MAIN_*.toc"):
+        toc.unlink()
+    report = check_index(built)
+    assert not report.ok
+    assert any(META_FILE in p for p in report.problems)
+    assert any("TOC" in p for p in report.problems)
+
+
+def test_duplicate_ids_are_a_note(new_index):
+    ix = new_index()
+    ix.add_articles(_articles("a", 3))
+    ix.add_articles(_articles("a", 2))  # the same ids again: kept beside the first ones or replacing them
+    folder = ix.path
+    total = len(ix)
+    ix.close()
+    report = check_index(folder)
+    assert report.ok, report.problems
+    assert report.articles == total
+    if total > 3:
+        assert any("more than once" in n for n in report.notes)
+
+
+def test_rebuild_recovers_a_damaged_index(built, gazetteer):
+    segment, _ = _segment(built)
+    seg_file = built / f"{segment.segment_id()}.seg"
+    os.truncate(seg_file, seg_file.stat().st_size // 2)
+    (built / "notes.txt").write_text("stray\n")
+    assert not check_index(built).ok
+
+    ix = searcher.Index.create(built, gazetteer=gazetteer)  # what --rebuild does
+    # Emptied at once; the old segment files stay until the first commit deletes them
+    between = check_index(built)
+    assert between.ok and between.articles == 0
+    assert any(seg_file.name in n for n in between.notes if n.startswith("orphaned file"))
+
+    ix.add_articles(_articles("a", 30))
+    ix.add_articles(_articles("b", 5))
+    assert ix.search("missiles").total == 35
+    ix.close()
+    report = check_index(built)
+    assert report.ok, report.problems
+    assert report.articles == 35
+    assert not seg_file.exists()
+    # a file that is not Whoosh's is left alone by create, and stays a note
+    assert [n for n in report.notes if n.startswith("orphaned file")] == [
+        "orphaned file notes.txt: not part of the index; safe to delete"
+    ]
+
+
+def test_searcher_check_from_the_cli(built, tmp_path):
+    from typer.testing import CliRunner
+
+    from searcher.cli import app
+
+    runner = CliRunner()
+    healthy = runner.invoke(app, ["check", "-i", str(built)])
+    assert healthy.exit_code == 0 and ": ok (35 articles in 2 segments)" in healthy.output
+    segment, _ = _segment(built)
+    seg_file = built / f"{segment.segment_id()}.seg"
+    os.truncate(seg_file, seg_file.stat().st_size // 2)
+    damaged = runner.invoke(app, ["check", "-i", str(built), "--json"])
+    report = json.loads(damaged.output)
+    assert damaged.exit_code == 1 and not report["ok"] and "truncated" in report["problems"][0]
+    assert runner.invoke(app, ["check", "-i", str(tmp_path / "nothing")]).exit_code == 2
