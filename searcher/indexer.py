@@ -23,10 +23,10 @@ from whoosh.index import FileIndex, LockError
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
-from searcher.clusters import Clusterer, Lookup, band_keys, signature
+from searcher.clusters import Clusterer, Lookup
 from searcher.extract import Gazetteer, extract
 from searcher.model import Article, IndexLockedError, IndexSummary, ReadError, SearcherError
-from searcher.pipeline import prepared
+from searcher.pipeline import prepared, ready
 from searcher.readers import iter_files
 from searcher.schema import AGE_EPOCH, UNDATED_AGE, FacetValues, age, pack_facets
 
@@ -139,15 +139,6 @@ def _cluster_lookup(s: Searcher) -> Lookup:
     return lookup
 
 
-def _clustered(doc: dict, article: Article, clusterer: Clusterer) -> dict:
-    sig = signature(f"{article.title}\n{article.body}")
-    day = article.date.toordinal() if article.date else None
-    doc["cluster"] = clusterer.assign(article.id, sig, day)
-    doc["bands"] = " ".join(band_keys(sig))
-    doc["minhash"] = sig
-    return doc
-
-
 def _document(article: Article, file_hash: str) -> dict:
     # Commas separate values in the keyword fields, so none may be inside a name.
     places, countries, regions = (
@@ -235,9 +226,9 @@ def index_paths(
             writer = batches.get()
             if old:
                 writer.delete_by_term("path", key)
-            for ready in item.articles:
-                ready.doc["cluster"] = clusterer.assign(ready.id, ready.sig, ready.day)
-                writer.add_document(**ready.doc)
+            for article in item.articles:
+                article.doc["cluster"] = clusterer.assign(article.id, article.sig, article.day)
+                writer.add_document(**article.doc)
             if old:
                 summary.updated += len(item.articles)
                 summary.removed += max(0, old[1] - len(item.articles))
@@ -285,7 +276,9 @@ def add_articles(
             writer.delete_by_term("id", article.id)
             digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
             extract(article, gaz, default_year=settings.default_year)
-            writer.add_document(**_clustered(_document(article, digest), article, clusterer))
+            item = ready(article, _document(article, digest))
+            item.doc["cluster"] = clusterer.assign(item.id, item.sig, item.day)
+            writer.add_document(**item.doc)
             if exists:
                 summary.updated += 1
             else:

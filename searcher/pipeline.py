@@ -95,14 +95,17 @@ def prepare(
         for article in result.articles:
             article.path = key
             extract(article, gaz, default_year=settings.default_year)
-            sig = signature(f"{article.title}\n{article.body}")
-            day = article.date.toordinal() if article.date else None
-            doc = document(article, out.hash)
-            # Deterministic from the signature, so worked out here; the cluster is the writer's.
-            doc["bands"] = " ".join(band_keys(sig))
-            doc["minhash"] = sig
-            out.articles.append(Ready(article.id, doc, sig, day))
+            out.articles.append(ready(article, document(article, out.hash)))
     return out
+
+
+def ready(article: Article, doc: dict) -> Ready:
+    """``doc`` with the near-duplicate fields that follow from the article's text alone;
+    the cluster, which depends on what was indexed before, is the writer's to add."""
+    sig = signature(f"{article.title}\n{article.body}")
+    doc["bands"] = " ".join(band_keys(sig))
+    doc["minhash"] = sig
+    return Ready(article.id, doc, sig, article.date.toordinal() if article.date else None)
 
 
 def _once(make: Callable[[], Gazetteer]) -> Callable[[], Gazetteer]:

@@ -230,7 +230,8 @@ def _repair(q: wq.Query, any_terms: bool) -> wq.Query:
     """
 
     def fix(node: wq.Query) -> wq.Query:
-        node = node.apply(fix) if node.is_leaf() is False else node
+        if not node.is_leaf():
+            node = node.apply(fix)
         if isinstance(node, wq.AndNot):
             return wq.And([node.a, wq.Not(node.b)], boost=node.boost)
         if isinstance(node, wq.AndMaybe) and not any_terms:
