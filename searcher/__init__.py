@@ -190,7 +190,9 @@ class Index:
         # Opening a searcher reads every segment's files, which costs more than most
         # queries; one is kept open and replaced only when a commit has changed the index.
         if self._searcher is None or not self._searcher.up_to_date():
-            # (Searcher.refresh() fails on an index that has never had a commit.)
+            # A new searcher rather than Searcher.refresh(): refresh fails on an index that had
+            # no segment, and after a commit that merged segments it counted articles twice
+            # (tests/test_concurrency.py saw 500 of 300).
             if self._searcher is not None:
                 self._searcher.close()
             self._searcher = self._ix.searcher(weighting=DEFAULT_RANKING.weighting())
