@@ -1,0 +1,172 @@
+"""searcher's segment writer writes exactly what Whoosh's own writer writes.
+
+``searcher.segwriter.SegmentWriter`` replaces Whoosh's posting pool and posting
+writer; these tests write the same documents with both and compare the segment
+files byte for byte, so every reader of Whoosh's format reads ours unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import fields, index
+from whoosh.analysis import StandardAnalyzer
+from whoosh.writing import SegmentWriter as WhooshWriter
+
+from searcher.analysis import NewsAnalyzer
+from searcher.schema import build_schema
+from searcher.segwriter import SegmentWriter
+
+WORDS = ["missile", "missiles", "Erbil", "base", "the", "of", "oil", "prices", "U.S.", "Iran's", "café", "1,000",
+         "strike", "bank", "England", "rain", "x"]
+
+
+def _segment_files(folder: str) -> dict[str, bytes]:
+    """The segment's files by extension (segment names are random), without the TOC and lock."""
+    out = {}
+    for name in os.listdir(folder):
+        if name.endswith((".toc", "WRITELOCK")):
+            continue
+        ext = name.split(".", 1)[1]
+        with open(os.path.join(folder, name), "rb") as f:
+            out[ext] = f.read()
+    return out
+
+
+def _write(schema: fields.Schema, batches: list[list[dict]], writer: type, deletes: list[str] = (),
+           **commit: object) -> str:
+    folder = tempfile.mkdtemp()
+    ix = index.create_in(folder, schema)
+    for n, batch in enumerate(batches, 1):
+        w = writer(ix, compound=False)
+        for doc in batch:
+            w.add_document(**doc)
+        for doc_id in deletes:
+            w.delete_by_term("id", doc_id)
+        # Every batch its own segment, then the last commit merges them all at once.
+        w.commit(**commit) if n == len(batches) else w.commit(merge=False)
+    return folder
+
+
+def _news_schema() -> fields.Schema:
+    return fields.Schema(
+        id=fields.ID(stored=True),
+        title=fields.TEXT(analyzer=NewsAnalyzer(), stored=True, field_boost=1.5),
+        body=fields.TEXT(analyzer=NewsAnalyzer(), stored=True),
+        plain=fields.TEXT(analyzer=StandardAnalyzer(), phrase=False),
+        tags=fields.KEYWORD(commas=True, scorable=True),
+        date=fields.DATETIME(stored=True, sortable=True),
+        n=fields.NUMERIC(sortable=True),
+    )
+
+
+text = st.lists(st.sampled_from(WORDS), max_size=40).map(" ".join)
+doc = st.fixed_dictionaries(
+    {"title": text, "body": text},
+    optional={
+        "plain": text,
+        "tags": st.lists(st.sampled_from(["a", "b", "c d", "e"]), max_size=3).map(",".join),
+        "date": st.integers(0, 3000).map(lambda d: datetime(2000, 1, 1) + timedelta(days=d)),
+        "n": st.integers(-1000, 1000),
+    },
+)
+
+
+def _numbered(docs: list[dict]) -> list[dict]:
+    return [{"id": f"d{i}", **d} for i, d in enumerate(docs)]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(doc, min_size=1, max_size=30))
+def test_the_same_documents_give_the_same_bytes(docs):
+    docs = _numbered(docs)
+    schema = _news_schema()
+    assert _segment_files(_write(schema, [docs], WhooshWriter)) == _segment_files(_write(schema, [docs], SegmentWriter))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(doc, min_size=1, max_size=30))
+def test_postings_analysed_elsewhere_give_the_same_bytes(docs):
+    docs = _numbered(docs)
+    schema = _news_schema()
+    ready = [
+        {**d, "_postings": {f: schema[f].analyzer.postings(d[f], schema[f].format.field_boost)
+                            for f in ("title", "body")}}
+        for d in docs
+    ]
+    theirs = _segment_files(_write(schema, [docs], WhooshWriter))
+    assert theirs == _segment_files(_write(schema, [ready], SegmentWriter))
+
+
+def test_long_posting_lists_split_into_the_same_blocks():
+    # 300 documents share "missil": three blocks of at most 128 postings, lengths varying.
+    docs = _numbered([{"title": "missiles", "body": " ".join(["missile"] * (1 + i % 7) + ["oil"] * (i % 50))}
+                      for i in range(300)])
+    schema = _news_schema()
+    assert _segment_files(_write(schema, [docs], WhooshWriter)) == _segment_files(_write(schema, [docs], SegmentWriter))
+
+
+def test_merged_segments_and_deletions_give_the_same_bytes():
+    batches = [_numbered([{"title": f"strike {i}", "body": "missile " * (i % 5 + 1) + WORDS[i % len(WORDS)]}
+                          for i in range(b * 40, b * 40 + 40)]) for b in range(4)]
+    for batch, start in zip(batches, range(0, 160, 40), strict=True):
+        for i, d in enumerate(batch):
+            d["id"] = f"d{start + i}"
+    schema = _news_schema()
+    ours = _write(schema, batches, SegmentWriter, deletes=["d3", "d45"], optimize=True)
+    theirs = _write(schema, batches, WhooshWriter, deletes=["d3", "d45"], optimize=True)
+    assert _segment_files(ours) == _segment_files(theirs)
+    with index.open_dir(ours).searcher() as s:
+        assert s.doc_count() == 158 and s.document_number(id="d3") is None
+
+
+def test_the_project_schema_gives_the_same_bytes():
+    schema = build_schema()
+    docs = [
+        {"id": f"a{i}", "title": f"Missiles hit base {i}", "headline": f"The Who {i}", "body": "Erbil " * i,
+         "place": "Erbil,Iraq", "country": "Iraq", "region": "Asia", "places": ["Erbil"], "age": i,
+         "facets": b"x\x1fy", "minhash": bytes(range(i % 7)), "cluster": f"a{i // 2}", "path": "/p", "hash": "h",
+         "date": datetime(2020, 1, 1 + i % 28)}
+        for i in range(60)
+    ]
+    assert _segment_files(_write(schema, [docs], WhooshWriter)) == _segment_files(_write(schema, [docs], SegmentWriter))
+
+
+def test_buffered_bytes_grow_with_the_batch(tmp_path):
+    ix = index.create_in(str(tmp_path), _news_schema())
+    w = SegmentWriter(ix)
+    w.add_document(id="1", title="missile", body="oil " * 10)
+    small = w.buffered_bytes
+    w.add_document(id="2", title="missile", body=" ".join(f"w{i}" for i in range(2000)))
+    assert small > 0 and w.buffered_bytes > small + 2000 * 50
+    w.cancel()
+
+
+def test_optimize_merges_every_segment_and_keeps_every_answer(new_index):
+    from typer.testing import CliRunner
+
+    import searcher
+    from searcher.cli import app
+
+    ix = searcher.Index.create(new_index().path, settings=searcher.IndexSettings(workers=0))
+    for first in (0, 8, 16):  # three runs, three segments (Whoosh merges small ones from the fifth on)
+        ix.add_articles(searcher.Article(id=f"a{i}", title=f"Strike {i}", body=f"{WORDS[i % len(WORDS)]} missile {i}")
+                        for i in range(first, min(first + 8, 23)))
+    ix.add_articles([searcher.Article(id="a3", title="Rain", body="Rain on the coast.")])  # replaces a3
+    queries = ["missile", "strike", "rain", '"missile base"', "oil OR bank"]
+    # Scores move a little (the replaced a3 leaves the collection statistics), the answers do not.
+    before = [[h.id for h in ix.search(q, limit=30).hits] for q in queries]
+    assert len(ix._ix._segments()) > 1
+    summary = ix.optimize()
+    assert summary.segments_before > 1 and summary.segments_after == 1 and summary.articles == 23
+    assert [[h.id for h in ix.search(q, limit=30).hits] for q in queries] == before
+    assert ix._ix.doc_count_all() == 23  # the replaced a3 is gone for good
+    ix.close()
+    result = CliRunner().invoke(app, ["optimize", "-i", str(ix.path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"segments_after": 1' in result.stdout
+    assert searcher.check_index(ix.path).ok
