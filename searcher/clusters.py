@@ -194,7 +194,7 @@ def band_keys(sig: bytes, bands: int = BANDS) -> list[str]:
     return [f"{i}:{blake2b(sig[i * step : (i + 1) * step], digest_size=6).hexdigest()}" for i in range(bands)]
 
 
-Lookup = Callable[[list[str]], Iterable[tuple[str, bytes, int | None]]]
+Lookup = Callable[[list[str], int | None], Iterable[tuple[str, bytes, int | None]]]
 
 
 class Clusterer:
@@ -202,9 +202,10 @@ class Clusterer:
 
     An article joins the cluster of the most similar earlier article (remembered from this run, or
     returned by ``lookup`` from the index) whose similarity is at least ``threshold``; otherwise it
-    starts a cluster named by its own id. ``lookup(keys)`` must return ``(cluster_id, signature)``
-    of indexed articles sharing any of the band keys (a Whoosh query on a keyword field); it is not
-    called when this run has already seen an identical signature.
+    starts a cluster named by its own id. ``lookup(keys, day)`` must return ``(cluster_id,
+    signature, day)`` of indexed articles sharing any of the band keys, published around ``day``
+    (see ``searcher.committed``); it is not called when this run has already seen an identical
+    signature.
 
     Memory: each remembered article costs ``bands`` dict entries (whose band-key strings are most of
     it) pointing at one shared (cluster, signature) tuple: about 1.8 KB with 16 bands and 64 slots
@@ -213,7 +214,7 @@ class Clusterer:
     forgot is still found through ``lookup`` once the index has it.
 
     >>> seen = {}
-    >>> def lookup(keys):
+    >>> def lookup(keys, day):
     ...     return [seen[k] for k in keys if k in seen]
     >>> old = signature("The central bank raised its discount rate by half a point to 7.5 pct on Tuesday")
     >>> seen.update((k, ("reuters-17", old, None)) for k in band_keys(old))
@@ -255,7 +256,7 @@ class Clusterer:
         remembered = dict.fromkeys(e for k in keys if (e := self._by_key.get(k)) is not None)
         cluster, best = self._best(sig, day, remembered, article_id, -1.0)
         if self.lookup is not None and best < 1.0:  # an identical signature from this run cannot be beaten
-            cluster, best = self._best(sig, day, dict.fromkeys(self.lookup(keys)), cluster, best)
+            cluster, best = self._best(sig, day, dict.fromkeys(self.lookup(keys, day)), cluster, best)
         self._remember(keys, (cluster, sig, day))
         return cluster
 

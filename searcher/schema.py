@@ -16,7 +16,7 @@ from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, 
 from searcher.analysis import NewsAnalyzer, analyzer
 
 #: Bumped whenever a change to the schema or the analysis makes old indexes unreadable or wrong.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: The name of the file that marks a folder as a searcher index (beside Whoosh's own files).
 META_FILE = "searcher.json"
 
@@ -77,10 +77,9 @@ def build_schema() -> Schema:
         # over a large result set read one small value per document and no stored fields.
         facets=COLUMN(columns.VarBytesColumn()),
         # Near-duplicate stories (wire copy republished) share a cluster: the id of the
-        # first article of it that was indexed. ``bands`` are the MinHash LSH keys that
-        # find candidates; ``minhash`` the signature that confirms them.
+        # first article of it that was indexed. ``minhash`` is the signature that finds
+        # and confirms them (see ``searcher.committed``).
         cluster=ID(stored=True, sortable=True),
-        bands=KEYWORD(scorable=False),
         minhash=COLUMN(columns.VarBytesColumn()),
     )
 

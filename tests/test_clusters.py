@@ -171,7 +171,7 @@ def test_lookup_finds_clusters_already_in_the_index():
             indexed[key].append((cluster, signature(text), None))
     asked: list[list[str]] = []
 
-    def lookup(keys: list[str]) -> list[tuple[str, bytes, int | None]]:
+    def lookup(keys: list[str], day: int | None = None) -> list[tuple[str, bytes, int | None]]:
         asked.append(keys)
         return [hit for k in keys for hit in indexed.get(k, [])]
 
@@ -189,7 +189,7 @@ def test_the_most_similar_candidate_wins_and_weak_ones_are_ignored():
     base, close, closer = (" ".join(edited(words, random.Random(s), f)) for s, f in [(1, 0.0), (2, 0.03), (3, 0.01)])
     weak = " ".join(edited(words, rng, 0.2))
 
-    def lookup(keys: list[str]) -> list[tuple[str, bytes, int | None]]:
+    def lookup(keys: list[str], day: int | None = None) -> list[tuple[str, bytes, int | None]]:
         return [("weak", signature(weak), 1), ("close", signature(close), 1), ("closer", signature(closer), 1)]
 
     assert Clusterer(lookup).assign("x", signature(base)) == "closer"

@@ -1,0 +1,99 @@
+"""Near-duplicate candidates among the articles an index has already committed.
+
+A story's copies are alike only within :data:`~searcher.clusters.WINDOW_DAYS` of
+each other, so an article is compared with the committed articles of the days
+around its own: their LSH band keys are made again from the ``minhash`` column,
+one day at a time, as the run needs them. Nothing of this is stored in the index
+(keeping sixteen band terms per article in it made it a quarter larger and its
+writing slower), and the memory it takes grows with the days a run touches, not
+with the index.
+
+An undated article is compared with the most recent committed undated articles
+(at most ``max_undated``), and a dated article with those too; an undated article
+is not compared with every dated article of the index.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date, datetime, timedelta
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from searcher.clusters import WINDOW_DAYS, band_keys
+from searcher.schema import UNDATED_AGE
+
+#: candidates returned for one article at most (a band key shared by many is boilerplate)
+MAX_CANDIDATES = 50
+
+Entry = tuple[str, bytes, int | None]
+
+
+class Committed:
+    """``lookup(keys, day)`` for :class:`~searcher.clusters.Clusterer`, over ``searcher``'s index.
+
+    >>> import searcher, tempfile
+    >>> ix = searcher.Index.create(tempfile.mkdtemp())
+    >>> with ix._ix.searcher() as s:
+    ...     Committed(s)(["0:abc"], None)
+    []
+    """
+
+    def __init__(self, searcher: Searcher, *, window_days: int = WINDOW_DAYS, max_days: int = 64,
+                 max_undated: int = 20_000) -> None:
+        self.searcher = searcher
+        self.window_days = window_days
+        self.max_days = max_days
+        self.max_undated = max_undated
+        reader = searcher.reader()
+        self.empty = reader.doc_count() == 0 or not reader.has_column("minhash")
+        self._days: OrderedDict[int, dict[str, list[Entry]]] = OrderedDict()
+        self._undated: dict[str, list[Entry]] | None = None
+
+    def __call__(self, keys: list[str], day: int | None) -> list[Entry]:
+        if self.empty:
+            return []
+        tables = [self._undated_table()]
+        if day is not None:
+            tables.extend(self._day(d) for d in range(day - self.window_days, day + self.window_days + 1))
+        found: list[Entry] = []
+        for table in tables:
+            for k in keys:
+                found.extend(table.get(k, ()))
+                if len(found) >= MAX_CANDIDATES:
+                    return found[:MAX_CANDIDATES]
+        return found
+
+    def _day(self, day: int) -> dict[str, list[Entry]]:
+        table = self._days.get(day)
+        if table is not None:
+            self._days.move_to_end(day)
+            return table
+        start = datetime.combine(date.fromordinal(day), datetime.min.time())
+        q = wq.DateRange("date", start, start + timedelta(days=1) - timedelta(microseconds=1))
+        table = self._table(q, day, None)
+        self._days[day] = table
+        while len(self._days) > self.max_days:
+            self._days.popitem(last=False)
+        return table
+
+    def _undated_table(self) -> dict[str, list[Entry]]:
+        if self._undated is None:
+            q = wq.NumericRange("age", UNDATED_AGE, UNDATED_AGE)
+            self._undated = self._table(q, None, self.max_undated)
+        return self._undated
+
+    def _table(self, q: wq.Query, day: int | None, limit: int | None) -> dict[str, list[Entry]]:
+        reader = self.searcher.reader()
+        docnums = [d for d in q.docs(self.searcher) if not reader.is_deleted(d)]
+        if limit is not None:
+            docnums = docnums[-limit:]  # the most recently indexed
+        clusters, minhashes = reader.column_reader("cluster"), reader.column_reader("minhash")
+        table: dict[str, list[Entry]] = {}
+        for docnum in docnums:
+            sig = minhashes[docnum]
+            entry = (clusters[docnum], sig, day)
+            for k in band_keys(sig):
+                table.setdefault(k, []).append(entry)
+        return table

@@ -1,0 +1,76 @@
+"""Copies of a story indexed in separate runs join one cluster, found through the
+``minhash`` column of the days around each article (``searcher.committed``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import searcher
+from searcher.clusters import signature
+from searcher.committed import Committed
+
+WIRE = (
+    "Iran fired more than a dozen ballistic missiles at two military bases in Iraq that house United States "
+    "troops, the Pentagon said, in retaliation for the killing of a senior commander in Baghdad last week. "
+    "Officials said there were no immediate reports of casualties at the Ain al-Asad base or near Erbil."
+)
+DAY = datetime(2020, 1, 8)
+
+
+def _copy(n: int, date: datetime | None, text: str = WIRE) -> searcher.Article:
+    return searcher.Article(id=f"c{n}", title="Missiles hit bases in Iraq", body=f"Paper {n} - {text}", date=date)
+
+
+def _clusters(ix: searcher.Index) -> dict[str, str]:
+    with ix._ix.searcher() as s:
+        return {f["id"]: f["cluster"] for f in s.all_stored_fields()}
+
+
+def test_a_copy_in_a_later_run_joins_the_committed_story(new_index):
+    ix = new_index()
+    ix.add_articles([_copy(1, DAY)])
+    ix.add_articles([_copy(2, DAY + timedelta(days=3)), _copy(3, DAY + timedelta(days=30))])
+    clusters = _clusters(ix)
+    assert clusters["c2"] == "c1"  # three days later: the same story
+    assert clusters["c3"] == "c3"  # a month later: other news
+
+
+def test_undated_copies_meet_across_runs_and_dated_ones_meet_them(new_index):
+    ix = new_index()
+    ix.add_articles([_copy(1, None)])
+    ix.add_articles([_copy(2, None)])
+    ix.add_articles([_copy(3, DAY)])
+    assert set(_clusters(ix).values()) == {"c1"}
+
+
+def test_unrelated_and_deleted_articles_are_no_candidates(new_index):
+    ix = new_index()
+    ix.add_articles([_copy(1, DAY), searcher.Article(id="other", title="Oil", body="Oil prices fell on Monday.",
+                                                     date=DAY)])
+    # Replacing c1 by other text deletes the old c1: its signature must not attract the copy.
+    ix.add_articles([searcher.Article(id="c1", title="Weather", body="Rain is expected on the coast.", date=DAY)])
+    ix.add_articles([_copy(2, DAY)])
+    clusters = _clusters(ix)
+    assert clusters["c2"] == "c2" and clusters["other"] == "other"
+
+
+def test_lookup_reads_only_the_days_it_needs(new_index):
+    ix = new_index()
+    ix.add_articles(_copy(n, DAY + timedelta(days=10 * n)) for n in range(12))
+    with ix._ix.searcher() as s:
+        lookup = Committed(s, window_days=7, max_days=64)
+        from searcher.clusters import band_keys
+
+        keys = band_keys(signature(f"Title\n{WIRE}"))
+        assert lookup(keys, None) == []  # no undated article committed
+        found = lookup(keys, (DAY + timedelta(days=52)).toordinal())
+        assert {e[0] for e in found} == {"c5"}  # day 50 is within 7 days of day 52; day 60 is not
+        assert len(lookup._days) == 15
+        lookup(keys, (DAY + timedelta(days=200)).toordinal())
+        assert len(lookup._days) == 30
+
+
+def test_the_index_holds_no_band_terms(new_index):
+    ix = new_index()
+    ix.add_articles([_copy(1, DAY)])
+    assert "bands" not in ix._ix.schema.names()
