@@ -17,8 +17,9 @@ from whoosh.searching import Searcher
 from searcher import inspect as _inspect
 from searcher import store
 from searcher.check import CheckReport, check_index
+from searcher.expansion import deadline
 from searcher.extract import Gazetteer
-from searcher.indexer import IndexSettings, Progress, add_articles, index_paths
+from searcher.indexer import IndexSettings, Progress, add_articles, index_paths, optimize
 from searcher.model import (
     Article,
     Facets,
@@ -27,6 +28,8 @@ from searcher.model import (
     IndexNotFoundError,
     IndexStats,
     IndexSummary,
+    IndexWriteError,
+    OptimizeSummary,
     QueryError,
     QueryTimeoutError,
     ReadError,
@@ -50,6 +53,8 @@ __all__ = [
     "IndexSettings",
     "IndexStats",
     "IndexSummary",
+    "IndexWriteError",
+    "OptimizeSummary",
     "QueryError",
     "QueryTimeoutError",
     "Ranking",
@@ -138,6 +143,14 @@ class Index:
         """
         return add_articles(self._ix, articles, self.gazetteer, self.settings)
 
+    def optimize(self) -> OptimizeSummary:
+        """Merge the index's segments into one: queries get faster, deleted articles go for good.
+
+        >>> ix.optimize().segments_after
+        1
+        """
+        return optimize(self._ix, self.settings)
+
     def search(
         self,
         query: str,
@@ -174,7 +187,10 @@ class Index:
             sources=list(sources),
             any_terms=any_terms,
         )
-        return run_search(self._current_searcher(), query, opts, self._canonical)
+        # The deadline reaches inside the expansion of wildcards and fuzzy words, which the
+        # search's own checks (between segments, every 256 matches) cannot interrupt.
+        with deadline(opts.timeout):
+            return run_search(self._current_searcher(), query, opts, self._canonical)
 
     def similar(self, article_id: str, *, limit: int = 10, options: SearchOptions | None = None) -> ResultPage | None:
         """The articles most like ``article_id`` (more-like-this), or None when there is no such article.
@@ -184,7 +200,8 @@ class Index:
         >>> [h.title for h in ix.similar("a1", limit=3).hits]
         """
         opts = options or SearchOptions(limit=limit)
-        return similar(self._current_searcher(), article_id, opts)
+        with deadline(opts.timeout):
+            return similar(self._current_searcher(), article_id, opts)
 
     def _current_searcher(self) -> Searcher:
         # Opening a searcher reads every segment's files, which costs more than most

@@ -9,33 +9,38 @@ it committed, and the next run redoes only the rest.
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
+import gc
 import hashlib
-import stat
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from itertools import islice
 from pathlib import Path
 
-from whoosh import query as wq
+from whoosh.fields import Schema
+from whoosh.formats import Positions
 from whoosh.index import FileIndex, LockError
-from whoosh.searching import Searcher
-from whoosh.writing import IndexWriter
 
-from searcher.clusters import Clusterer, Lookup
+from searcher.analysis import NewsAnalyzer
+from searcher.clusters import Clusterer
+from searcher.committed import Committed
 from searcher.extract import Gazetteer, extract
-from searcher.model import Article, IndexLockedError, IndexSummary, ReadError, SearcherError
-from searcher.pipeline import prepared, ready
-from searcher.readers import iter_files
-from searcher.schema import AGE_EPOCH, UNDATED_AGE, FacetValues, age, pack_facets
+from searcher.model import Article, IndexLockedError, IndexSummary, IndexWriteError, OptimizeSummary, ReadError
+from searcher.pipeline import Ready, once, parallel_map, prepared, ready
+from searcher.readers import iter_files, read_capped
+from searcher.schema import FacetValues, age, pack_facets
+from searcher.segwriter import SegmentWriter
 
 #: progress(files_done, files_total, what): ``what`` is the file being read, or
 #: ``COMMITTING`` while the last batch is written
 Progress = Callable[[int, int, str], None]
 COMMITTING = "(writing the index)"
-#: committed near-duplicate candidates read per article (a band key shared by many is boilerplate)
-MAX_CANDIDATES = 50
+#: articles of an ``add_articles`` call prepared by the workers at a time
+CHUNK = 1000
 
 
 @dataclass
@@ -48,13 +53,27 @@ class IndexSettings:
     #: called once, with ``lock_wait``, when the lock is busy and the run starts waiting for it
     on_lock_wait: Callable[[float], None] | None = None
     max_file_bytes: int = 200 * 1024 * 1024
-    writer_memory_mb: int = 256
+    #: the memory an indexing run may use, in MB: the writer commits early rather than
+    #: buffer more than a quarter of it (the rest is the program, its workers and the gazetteer)
+    memory_mb: int = 512
     #: the year of a collection, for datelines that give only a day ("SALVADOR, Feb 26 -")
     #: when neither metadata nor the file's path dates the article
     default_year: int | None = None
-    #: processes that read files and extract places and dates while this one writes the index
-    #: (0: all in this process); used only where ``fork`` is available and there are 2+ cores
-    workers: int = 1
+    #: processes that read files, extract places and dates and analyse text while this one
+    #: writes the index (0: all in this process); used only where ``fork`` is available and
+    #: there are 2+ cores
+    workers: int = 2
+
+    @property
+    def buffer_bytes(self) -> int:
+        """The postings a writer may buffer before it commits, in bytes."""
+        return max(16, self.memory_mb // 4) * 1024 * 1024
+
+    @property
+    def cluster_memory(self) -> int:
+        """Articles of this run the near-duplicate finder remembers (about 1.8 KB each):
+        an eighth of ``memory_mb``; older ones are found in the index instead."""
+        return max(1000, self.memory_mb * 1024 * 1024 // 8 // 1800)
 
 
 class _Batches:
@@ -64,13 +83,14 @@ class _Batches:
         self.ix = ix
         self.settings = settings
         self.pending = 0
-        self.writer: IndexWriter | None = None
+        self.writer: SegmentWriter | None = None
+        self._lock = None  # the writer's lock, released by this object rather than by Whoosh
 
-    def get(self) -> IndexWriter:
+    def get(self) -> SegmentWriter:
         if self.writer is None:
             wait = self.settings.lock_wait
             try:
-                self.writer = self.ix.writer(timeout=0, limitmb=self.settings.writer_memory_mb)
+                self.writer = self._open(timeout=0)
             except LockError:
                 if wait <= 0:
                     raise IndexLockedError(
@@ -80,7 +100,7 @@ class _Batches:
                 if self.settings.on_lock_wait:
                     self.settings.on_lock_wait(wait)
                 try:
-                    self.writer = self.ix.writer(timeout=wait, limitmb=self.settings.writer_memory_mb)
+                    self.writer = self._open(timeout=wait)
                 except LockError:
                     raise IndexLockedError(
                         f"the index at {self.ix.storage.folder} is still being written by another process "
@@ -90,53 +110,113 @@ class _Batches:
 
     def added(self, n: int) -> None:
         self.pending += n
-        if self.pending >= self.settings.batch_size:
+        if self.pending >= self.settings.batch_size or (
+            self.writer is not None and self.writer.buffered_bytes >= self.settings.buffer_bytes
+        ):
             self.commit()
 
-    def commit(self) -> None:
-        if self.writer is not None:
-            try:
-                self.writer.commit()
-            except OSError as e:
-                self.writer = None
-                raise SearcherError(f"cannot write the index: {e.strerror or e}") from None
-            self.writer = None
+    def commit(self, optimize: bool = False) -> None:
+        writer, self.writer = self.writer, None
         self.pending = 0
+        if writer is not None:
+            try:
+                writer.commit(optimize=optimize)
+            except BaseException as e:
+                self._discard(writer)
+                if isinstance(e, OSError):
+                    raise self._error(e) from None
+                raise
+            finally:
+                self._unlock()
+            _give_back_memory()
 
     def cancel(self) -> None:
-        if self.writer is not None:
-            self.writer.cancel()
-            self.writer = None
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            try:
+                writer.cancel()
+            except OSError:
+                pass  # the disk that failed the batch can fail closing it too; its files go anyway
+            finally:
+                self._discard(writer)
+                self._unlock()
+
+    def _open(self, timeout: float) -> SegmentWriter:
+        try:
+            # Separate segment files, not Whoosh's compound one: a reader of a compound segment
+            # copies its whole term and posting files into memory (BufferFile over a BytesIO),
+            # which grew every search process with the index; plain files are read in place.
+            writer = SegmentWriter(self.ix, timeout=timeout, compound=False)
+        except OSError as e:  # a read-only index fails at the lock file, a full disk at the first files
+            raise self._error(e) from None
+        # Whoosh releases the lock when a commit fails, before the failed batch's files could be
+        # removed; holding it until they are keeps another writer from seeing or reusing them.
+        self._lock, writer.writelock = writer.writelock, None
+        return writer
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _discard(self, writer: SegmentWriter) -> None:
+        """Remove what a batch that was not committed wrote: its segment's files and a TOC
+        left half-written, so that a full disk gets its space back and nothing is left over."""
+        storage = self.ix.storage
+        leftovers = (f"{writer.newsegment.segment_id()}.", f"_{writer.indexname}_{writer.generation}.toc.")
+        for name in storage.list():
+            if name.startswith(leftovers):
+                try:
+                    storage.delete_file(name)
+                except OSError:
+                    pass  # a read-only index, where nothing was written either
+
+    def _error(self, e: OSError) -> IndexWriteError:
+        folder = self.ix.storage.folder
+        why = (e.strerror or str(e)).lower()
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            hint = "free some space and run again to add the rest (the index keeps what it had committed)"
+        elif e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            hint = "it can still be searched"
+        else:
+            hint = "the index keeps what it had committed"
+        return IndexWriteError(f"cannot write the index at {folder}: {why}; {hint}")
 
     def __enter__(self) -> _Batches:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, *rest: object) -> None:
         # The last batch commits only when the run ended well; otherwise the index
         # keeps what earlier batches committed, and the next run redoes the rest.
         if exc_type is None:
             self.commit()
-        else:
-            self.cancel()
+            return
+        self.cancel()
+        if isinstance(exc, OSError):
+            # Documents are written as they are added, so a full disk can fail add_document
+            # as well as the commit: the same one-line error either way, not an OSError.
+            raise self._error(exc) from None
 
 
-def _cluster_lookup(s: Searcher) -> Lookup:
-    """Near-duplicate candidates among committed articles: those sharing a band key."""
-    reader = s.reader()
-    if reader.doc_count() == 0 or not reader.has_column("minhash"):
-        return lambda keys: []
-    clusters, minhashes, ages = (reader.column_reader(name) for name in ("cluster", "minhash", "age"))
+class Documents:
+    """Makes the Whoosh document of an article, its text fields analysed ready for
+    :class:`~searcher.segwriter.SegmentWriter` (so that a worker process does that work)."""
 
-    def lookup(keys: list[str]) -> list[tuple[str, bytes, int | None]]:
-        found = []
-        q = wq.Or([wq.Term("bands", k) for k in keys])
-        for docnum in islice(q.docs(s), MAX_CANDIDATES):
-            age = ages[docnum]
-            day = None if age == UNDATED_AGE else (AGE_EPOCH - timedelta(seconds=age)).toordinal()
-            found.append((clusters[docnum], minhashes[docnum], day))
-        return found
+    def __init__(self, schema: Schema) -> None:
+        self._analysed = [
+            (name, field.analyzer, field.format.field_boost)
+            for name, field in schema.items()
+            if isinstance(getattr(field, "analyzer", None), NewsAnalyzer) and isinstance(field.format, Positions)
+        ]
 
-    return lookup
+    def __call__(self, article: Article, file_hash: str) -> dict:
+        doc = _document(article, file_hash)
+        doc["_postings"] = {
+            name: analyzer.postings(doc[name], boost)
+            for name, analyzer, boost in self._analysed
+            if doc.get(name) is not None
+        }
+        return doc
 
 
 def _document(article: Article, file_hash: str) -> dict:
@@ -208,8 +288,8 @@ def index_paths(
     summary = IndexSummary()
     seen: set[str] = set()
     with _Batches(ix, settings) as batches, ix.searcher() as committed:
-        clusterer = Clusterer(_cluster_lookup(committed))
-        work = prepared(files, known, gazetteer, settings, _document, _read_capped, settings.workers)
+        clusterer = Clusterer(Committed(committed), memory=settings.cluster_memory)
+        work = prepared(files, known, gazetteer, settings, Documents(ix.schema), _read_capped, settings.workers)
         for done, item in enumerate(work, 1):
             key = item.key
             seen.add(key)
@@ -256,55 +336,98 @@ def add_articles(
     """Add or replace (by id) articles made in code rather than read from files."""
     started = time.monotonic()
     summary = IndexSummary()
-    gaz: Gazetteer | None = None
+    document = Documents(ix.schema)
+    gazetteer = once(gazetteer)
+
+    def prepare(article: Article) -> Ready:
+        digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
+        extract(article, gazetteer(), default_year=settings.default_year)
+        return ready(article, document(article, digest))
+
     written: set[str] = set()  # ids this call has added
     pending: set[str] = set()  # ids added since the last commit
     with _Batches(ix, settings) as batches, ix.searcher() as s:
-        clusterer = Clusterer(_cluster_lookup(s))
-        for article in articles:
-            if gaz is None:
-                gaz = gazetteer()
-            if article.id in pending:
-                # A writer cannot delete what it has not committed: an id given twice in
-                # one call would be indexed twice. Committing first lets the later one win.
-                batches.commit()
-                pending.clear()
-            writer = batches.get()
-            exists = article.id in written or s.document_number(id=article.id) is not None
-            written.add(article.id)
-            pending.add(article.id)
-            writer.delete_by_term("id", article.id)
-            digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
-            extract(article, gaz, default_year=settings.default_year)
-            item = ready(article, _document(article, digest))
-            item.doc["cluster"] = clusterer.assign(item.id, item.sig, item.day)
-            writer.add_document(**item.doc)
-            if exists:
-                summary.updated += 1
-            else:
-                summary.added += 1
-            batches.added(1)
-            if batches.pending == 0:
-                pending.clear()
+        clusterer = Clusterer(Committed(s), memory=settings.cluster_memory)
+        articles = iter(articles)
+        while chunk := list(islice(articles, CHUNK)):
+            gazetteer()  # loaded before the workers fork, so that they share it
+            for item in parallel_map(prepare, chunk, settings.workers):
+                if item.id in pending:
+                    # A writer cannot delete what it has not committed: an id given twice in
+                    # one call would be indexed twice. Committing first lets the later one win.
+                    batches.commit()
+                    pending.clear()
+                writer = batches.get()
+                exists = item.id in written or s.document_number(id=item.id) is not None
+                written.add(item.id)
+                pending.add(item.id)
+                if exists:  # looking an id up in every segment costs: only when it can be there
+                    writer.delete_by_term("id", item.id)
+                item.doc["cluster"] = clusterer.assign(item.id, item.sig, item.day)
+                writer.add_document(**item.doc)
+                if exists:
+                    summary.updated += 1
+                else:
+                    summary.added += 1
+                batches.added(1)
+                if batches.pending == 0:
+                    pending.clear()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def _give_back_memory() -> None:
+    """Return the memory a committed batch freed to the system.
+
+    A batch is millions of small objects, freed at commit among a few that live on
+    (cluster ids, the run's bookkeeping); glibc keeps the pages they pin, and the
+    process grew by about 10 MB a commit until it did this (``tests/test_memory.py``).
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        gc.collect()
+        trim(0)
+
+
+def optimize(ix: FileIndex, settings: IndexSettings) -> OptimizeSummary:
+    """Merge all of the index's segments into one, dropping deleted articles for good.
+
+    Queries over one segment are faster than over many; the merge reads one term's
+    postings at a time, so its memory does not grow with the index.
+    """
+    started = time.monotonic()
+    summary = OptimizeSummary(segments_before=len(ix._segments()))
+    with _Batches(ix, settings) as batches:
+        batches.get()
+        if summary.segments_before > 1 or ix.doc_count() != ix.doc_count_all():
+            batches.commit(optimize=True)
+        else:
+            batches.cancel()
+    summary.segments_after = len(ix._segments())
+    summary.articles = ix.doc_count()
     summary.seconds = time.monotonic() - started
     return summary
 
 
 def _read_capped(file: Path, max_bytes: int) -> bytes:
     try:
-        st = file.stat()
-        if not stat.S_ISREG(st.st_mode):
-            raise ReadError("not a regular file")
-        size = st.st_size
-        if size > max_bytes:
-            raise ReadError(f"file too large ({size:,} bytes; the limit is {max_bytes:,})")
-        return file.read_bytes()
-    except PermissionError:
-        raise ReadError("permission denied") from None
-    except OSError as e:
-        raise ReadError(f"cannot read: {e.strerror or e}") from None
+        str(file).encode("utf-8")
+    except UnicodeEncodeError:
+        # The index keeps each file's path, as UTF-8, to find the file again on the next run.
+        raise ReadError("the file name is not valid UTF-8; rename the file to index it") from None
+    return read_capped(file, max_bytes)
 
 
 def _is_under(path: str, root: Path) -> bool:
-    p = Path(path)
-    return p == root or root in p.parents
+    # Strings, not Path.parents: this runs for every file listed, and a Path and its parents
+    # cost more than reading a small file. Both are absolute and normalised (paths resolved).
+    top = str(root)
+    return path == top or path.startswith(top if top.endswith(os.sep) else top + os.sep)

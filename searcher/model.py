@@ -54,6 +54,16 @@ class IndexSummary:
 
 
 @dataclass
+class OptimizeSummary:
+    """What merging an index's segments did."""
+
+    segments_before: int = 0
+    segments_after: int = 0
+    articles: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
 class Span:
     """A highlighted stretch ``[start, end)`` of a snippet's text."""
 
@@ -172,6 +182,10 @@ class IndexNotFoundError(SearcherError):
 
 class IndexLockedError(SearcherError):
     """Another process is writing to the index."""
+
+
+class IndexWriteError(SearcherError):
+    """The index cannot be written (disk full, read-only, ...); it keeps what it last committed."""
 
 
 class QueryError(SearcherError):

@@ -20,17 +20,21 @@ import os
 import pickle
 import queue as queue_module
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from searcher.clusters import band_keys, signature
+from searcher.clusters import signature
 from searcher.extract import Gazetteer, extract
 from searcher.model import Article, ReadError, SearcherError, Skip
 from searcher.readers import read_bytes
 
-#: files the worker may have prepared and not yet handed over
+#: items each worker may have prepared and not yet handed over
 AHEAD = 4
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -103,12 +107,12 @@ def ready(article: Article, doc: dict) -> Ready:
     """``doc`` with the near-duplicate fields that follow from the article's text alone;
     the cluster, which depends on what was indexed before, is the writer's to add."""
     sig = signature(f"{article.title}\n{article.body}")
-    doc["bands"] = " ".join(band_keys(sig))
     doc["minhash"] = sig
     return Ready(article.id, doc, sig, article.date.toordinal() if article.date else None)
 
 
-def _once(make: Callable[[], Gazetteer]) -> Callable[[], Gazetteer]:
+def once(make: Callable[[], Gazetteer]) -> Callable[[], Gazetteer]:
+    """``make``, called at most once: later calls return what the first made."""
     loaded: list[Gazetteer] = []
 
     def get() -> Gazetteer:
@@ -136,24 +140,44 @@ def prepared(
     read_capped: Callable[[Path, int], bytes],
     workers: int = 1,
 ) -> Iterator[Prepared]:
-    """:func:`prepare` for each of ``files``, in order; in a worker process when ``workers`` > 0."""
-    gazetteer = _once(gazetteer)
-    if workers <= 0 or len(files) < 2 or not _can_fork():
-        for file, rel in files:
-            yield prepare(file, rel, known, gazetteer, settings, document, read_capped)
+    """:func:`prepare` for each of ``files``, in order; in ``workers`` processes when > 0."""
+    gazetteer = once(gazetteer)
+
+    def one(item: tuple[Path, str]) -> Prepared:
+        return prepare(item[0], item[1], known, gazetteer, settings, document, read_capped)
+
+    return parallel_map(one, files, workers)
+
+
+def parallel_map(func: Callable[[T], R], items: Sequence[T], workers: int = 1) -> Iterator[R]:
+    """``func`` of each of ``items``, in order, computed in ``workers`` forked processes.
+
+    Worker ``i`` takes items ``i``, ``i + workers``, ...; results come back in the order
+    of ``items`` whatever order the workers finish in. With ``workers`` 0, fewer than two
+    items, or no ``fork``, it runs here. An exception in ``func`` is raised here, where
+    the serial run would raise it, after the results before it.
+
+    >>> list(parallel_map(len, ["a", "bb", "ccc"], workers=2))
+    [1, 2, 3]
+    """
+    workers = min(workers, len(items))
+    if workers <= 0 or len(items) < 2 or not _can_fork():
+        for item in items:
+            yield func(item)
         return
-    # Fork: the worker inherits the loaded modules, the gazetteer if it is loaded, and
-    # whatever the caller set up, without pickling any of it.
+    # Fork: the workers inherit the loaded modules, the gazetteer if it is loaded, and
+    # whatever the caller set up (``items`` included), without pickling any of it.
     ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue(AHEAD)
-    proc = ctx.Process(
-        target=_work,
-        args=(queue, files, known, gazetteer, settings, document, read_capped),
-        daemon=True,
-    )
-    proc.start()
+    queues = [ctx.Queue(AHEAD) for _ in range(workers)]
+    procs = [
+        ctx.Process(target=_work, args=(queues[i], func, items, i, workers), daemon=True)
+        for i in range(workers)
+    ]
+    for proc in procs:
+        proc.start()
     try:
-        for _ in files:
+        for n in range(len(items)):
+            queue, proc = queues[n % workers], procs[n % workers]
             while True:
                 try:
                     kind, item = queue.get(timeout=5.0)
@@ -165,14 +189,16 @@ def prepared(
                 raise item
             yield item
     finally:
-        if proc.is_alive():
-            proc.terminate()
-        proc.join()
-        queue.close()
-        queue.join_thread()
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc, queue in zip(procs, queues, strict=True):
+            proc.join()
+            queue.close()
+            queue.join_thread()
 
 
-def _work(queue, files, known, gazetteer, settings, document, read_capped) -> None:
+def _work(queue, func, items, first: int, step: int) -> None:
     parent = os.getppid()
 
     def put(item) -> None:
@@ -187,8 +213,8 @@ def _work(queue, files, known, gazetteer, settings, document, read_capped) -> No
                     os._exit(1)
 
     try:
-        for file, rel in files:
-            put(("ok", prepare(file, rel, known, gazetteer, settings, document, read_capped)))
+        for n in range(first, len(items), step):
+            put(("ok", func(items[n])))
     except BaseException as e:  # handed to the writer, which raises it where the serial run would
         try:
             pickle.loads(pickle.dumps(e))

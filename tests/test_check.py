@@ -39,24 +39,21 @@ def built(new_index):
 
 
 def _segment(folder: Path, which: int = 0):
-    """The segment id and the parts of its compound file (name -> offset, length)."""
+    """The segment and its postings file (searcher writes each part of a segment as a file of its own)."""
     storage = FileStorage(str(folder))
     segment = TOC.read(storage, "MAIN").segments[which]
-    compound = segment.open_compound_file(storage)
-    parts = {name: (info["offset"], info["length"]) for name, info in compound._dir.items()}
-    compound.close()
-    return segment, parts
+    assert not segment.is_compound()
+    return segment, folder / f"{segment.segment_id()}.pst"
 
 
 def _damage(folder: Path, part_ext: str) -> str:
     """Overwrite the middle of one part (``trm``, ``pst``, ``_stored.col``, ...) of the first segment."""
-    segment, parts = _segment(folder)
-    offset, length = parts[f"{segment.segment_id()}.{part_ext}"]
-    seg_file = folder / f"{segment.segment_id()}.seg"
-    data = bytearray(seg_file.read_bytes())
-    start, end = offset + length // 4, offset + length // 2
+    segment, _ = _segment(folder)
+    part = folder / f"{segment.segment_id()}.{part_ext}"
+    data = bytearray(part.read_bytes())
+    start, end = len(data) // 4, len(data) // 2
     data[start:end] = bytes((i * 37 + 11) % 256 for i in range(end - start))
-    seg_file.write_bytes(bytes(data))
+    part.write_bytes(bytes(data))
     return segment.segid
 
 
@@ -85,8 +82,7 @@ def test_not_an_index_raises(tmp_path):
 
 
 def test_truncated_segment_file_names_the_segment(built):
-    segment, _ = _segment(built)
-    seg_file = built / f"{segment.segment_id()}.seg"
+    segment, seg_file = _segment(built)
     os.truncate(seg_file, seg_file.stat().st_size // 2)
     report = check_index(built)
     assert not report.ok
@@ -106,8 +102,8 @@ def test_damaged_part_of_a_segment_is_a_problem(built, part):
 
 
 def test_deleted_segment_file(built):
-    segment, _ = _segment(built, 1)
-    (built / f"{segment.segment_id()}.seg").unlink()
+    segment, seg_file = _segment(built, 1)
+    seg_file.unlink()
     report = check_index(built)
     assert not report.ok
     assert any(segment.segid in p and "missing" in p for p in report.problems)
@@ -169,8 +165,7 @@ def test_duplicate_ids_are_a_note(new_index):
 
 
 def test_rebuild_recovers_a_damaged_index(built, gazetteer):
-    segment, _ = _segment(built)
-    seg_file = built / f"{segment.segment_id()}.seg"
+    segment, seg_file = _segment(built)
     os.truncate(seg_file, seg_file.stat().st_size // 2)
     (built / "notes.txt").write_text("stray\n")
     assert not check_index(built).ok
@@ -203,8 +198,7 @@ def test_searcher_check_from_the_cli(built, tmp_path):
     runner = CliRunner()
     healthy = runner.invoke(app, ["check", "-i", str(built)])
     assert healthy.exit_code == 0 and ": ok (35 articles in 2 segments)" in healthy.output
-    segment, _ = _segment(built)
-    seg_file = built / f"{segment.segment_id()}.seg"
+    segment, seg_file = _segment(built)
     os.truncate(seg_file, seg_file.stat().st_size // 2)
     damaged = runner.invoke(app, ["check", "-i", str(built), "--json"])
     report = json.loads(damaged.output)

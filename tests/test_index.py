@@ -219,22 +219,30 @@ def test_a_new_index_answers_with_no_results(new_index):
         ix.search('"unclosed')
 
 
-def test_a_second_writer_can_wait_for_the_first(new_index, folder):
-    import threading
-
+def test_a_second_writer_can_wait_for_the_first(new_index, folder, monkeypatch):
     from typer.testing import CliRunner
 
+    from searcher import indexer
     from searcher.cli import app
 
     ix = new_index()
     ix.close()
     held = searcher.Index.open(ix.path)._ix.writer()
-    release = threading.Timer(3.0, held.cancel)  # longer than reading the folder takes
-    release.start()
-    try:
-        result = CliRunner().invoke(app, ["index", str(folder), "-i", str(ix.path), "--wait", "20", "--json"])
-    finally:
-        release.join()
+
+    class FirstWriterFinishesWhileWeWait(indexer.SegmentWriter):
+        # The first writer finishes only once the second has found the lock taken and
+        # started to wait: deterministic, whatever the machine's speed.
+        def __init__(self, ix, timeout=0.0, **kw):
+            if timeout > 0 and not releasing:
+                releasing.append(threading.Timer(0.5, held.cancel))
+                releasing[0].start()
+            super().__init__(ix, timeout=timeout, **kw)
+
+    import threading
+
+    releasing: list[threading.Timer] = []
+    monkeypatch.setattr(indexer, "SegmentWriter", FirstWriterFinishesWhileWeWait)
+    result = CliRunner().invoke(app, ["index", str(folder), "-i", str(ix.path), "--wait", "20", "--json"])
     assert result.exit_code == 0, result.output
     assert "waiting up to 20 s" in result.stderr
     assert '"added": 6' in result.stdout
@@ -296,3 +304,18 @@ def test_an_index_of_another_schema_version_asks_for_a_rebuild(new_index, folder
     assert result.exit_code == 1 and "searcher 0.0.1" in result.output and "--rebuild" in result.output
     rebuilt = CliRunner().invoke(app, ["index", str(folder), "-i", str(ix.path), "--rebuild", "--json"])
     assert rebuilt.exit_code == 0 and '"added": 6' in rebuilt.output
+
+
+def test_stats_read_dates_segment_by_segment(new_index):
+    # A first commit of undated articles has no date column; Whoosh's multi-segment column
+    # reader then mis-mapped documents and `searcher stats` crashed.
+    from datetime import datetime
+
+    ix = new_index()
+    ix.add_articles([searcher.Article(id=f"u{i}", title="Oil", body=f"Oil prices fell {i}.") for i in range(3)])
+    ix.add_articles([searcher.Article(id=f"d{i}", title="Oil", body=f"Oil rose {i}.", date=datetime(2020, 1, i + 1))
+                     for i in range(4)])
+    stats = ix.stats()
+    assert (stats.first_date, stats.last_date, stats.articles) == (datetime(2020, 1, 1), datetime(2020, 1, 4), 7)
+    page = ix.search("oil", options=searcher.SearchOptions(since="2020-01-02", collapse=False, limit=20))
+    assert sorted(h.id for h in page.hits) == ["d1", "d2", "d3"]

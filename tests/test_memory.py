@@ -1,0 +1,89 @@
+"""Indexing memory is bounded by ``IndexSettings.memory_mb``, whatever the corpus size.
+
+The writer commits early rather than buffer more than a quarter of the setting, so a
+run over four times as many articles peaks at about the same memory.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+
+import searcher
+from searcher import indexer
+
+CHILD = r"""
+import json, random, sys, threading, time
+import searcher
+peak = [0]
+def anonymous_mb():
+    # Private memory only: mapped index files are the kernel's cache, reclaimable at will.
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+def sample():
+    while True:
+        peak[0] = max(peak[0], anonymous_mb())
+        time.sleep(0.02)
+threading.Thread(target=sample, daemon=True).start()
+n, memory_mb, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rng = random.Random(7)
+vocabulary = ["w%x" % rng.getrandbits(40) for _ in range(60_000)]
+def article(i):
+    body = " ".join(rng.choice(vocabulary) for _ in range(700))
+    return searcher.Article(id=f"a{i}", title=f"Report {i}", body=body)
+ix = searcher.Index.create(path, settings=searcher.IndexSettings(memory_mb=memory_mb, batch_size=100_000))
+ix.add_articles(article(i) for i in range(n))
+time.sleep(0.1)
+print(json.dumps({"peak_mb": peak[0],
+                  "commits": ix._ix.latest_generation(), "articles": len(ix)}))
+"""
+
+
+def _run(tmp_path, n: int, memory_mb: int) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(n), str(memory_mb), str(tmp_path / f"ix{n}")],
+                         capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(out.stdout)
+
+
+def test_peak_memory_does_not_grow_with_the_corpus(tmp_path):
+    small, large = _run(tmp_path, 1000, 64), _run(tmp_path, 4000, 64)
+    assert small["articles"] == 1000 and large["articles"] == 4000
+    # A quarter of 64 MB is 16 MB of postings: the large run commits several times ...
+    assert large["commits"] > small["commits"] >= 1
+    # ... and its private memory peaks about where the small one's did, though it indexed
+    # four times the text.
+    assert large["peak_mb"] < small["peak_mb"] + 60, (small, large)
+
+
+def test_the_writer_commits_before_it_buffers_more_than_a_quarter_of_the_setting(new_index, monkeypatch):
+    seen: list[int] = []
+    real = indexer.SegmentWriter.commit
+
+    def commit(self, *args, **kwargs):
+        seen.append(self.buffered_bytes)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(indexer.SegmentWriter, "commit", commit)
+    ix = searcher.Index.create(new_index().path, settings=searcher.IndexSettings(memory_mb=64, workers=0))
+    rng = random.Random(3)
+    words = [f"w{rng.getrandbits(36):x}" for _ in range(50_000)]
+    articles = [searcher.Article(id=f"a{i}", title="t", body=" ".join(rng.choice(words) for _ in range(1500)))
+                for i in range(600)]
+    ix.add_articles(articles)
+    limit = searcher.IndexSettings(memory_mb=64).buffer_bytes
+    assert len(seen) >= 2 and len(ix) == 600
+    one_article = max(seen) - limit
+    assert all(b < limit + max(one_article, 0) + 1 for b in seen)
+    assert sorted(seen)[-2] >= limit  # the early commits came from the bound, not the batch size
+
+
+@pytest.mark.parametrize("memory_mb", [64, 512, 4096])
+def test_the_setting_scales_what_is_kept(memory_mb):
+    settings = searcher.IndexSettings(memory_mb=memory_mb)
+    assert settings.buffer_bytes == max(16, memory_mb // 4) * 1024 * 1024
+    assert settings.cluster_memory * 1800 <= memory_mb * 1024 * 1024 // 8 or settings.cluster_memory == 1000
