@@ -32,6 +32,7 @@ The cost is one pass over the whole index, about as much as reading it all once.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -279,14 +280,33 @@ def _check_files(storage: FileStorage, names: list[str], toc_name: str, toc: TOC
         lock = storage.lock(_WRITELOCK)
         try:
             held = not lock.acquire(blocking=False)
-        except OSError:
-            held = True
+        except OSError:  # Whoosh opens the lock file for writing, which a read-only index refuses
+            lock = None
+            held = _held(Path(storage.folder) / _WRITELOCK)
         if held:
             notes.append(f"{_WRITELOCK} is held: a writer is adding to the index now, so this check may be out of date")
-        else:
+        elif lock is not None:
             # Whoosh leaves the lock file behind after every write; the kernel lock on it
             # went with its process, so a free lock file is how a healthy index looks.
             lock.release()
+
+
+def _held(lock_file: Path) -> bool:
+    """Whether a process holds the write lock, asked without writing: flock works on a file
+    opened for reading. True when it cannot be told, the answer that errs on the safe side."""
+    try:
+        import fcntl
+
+        fd = os.open(lock_file, os.O_RDONLY)
+    except (ImportError, OSError):
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # which releases the lock if this took it
+    return False
 
 
 def _why(e: BaseException) -> str:

@@ -170,10 +170,22 @@ def summary_text(summary: IndexSummary, index_path: str, show_skips: int = 20) -
         f"{len(summary.skipped)} skipped."
     ]
     for skip in summary.skipped[:show_skips]:
-        lines.append(f"  skipped {skip.path}: {skip.reason}")
+        lines.append(f"  skipped {_one_line(skip.path)}: {_one_line(skip.reason)}")
     if len(summary.skipped) > show_skips:
         lines.append(f"  … and {len(summary.skipped) - show_skips} more (see --json)")
     return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control characters escaped: a file may be named ``a\\nb.txt``, and a skip
+    must stay one line of the report.
+
+    >>> _one_line("a\\nb.txt")
+    'a\\\\nb.txt'
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def _counts(counts: dict[str, int], n: int = 8) -> str:

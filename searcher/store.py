@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.index import FileIndex
+from whoosh.index import _DEF_INDEX_NAME, FileIndex
 
-from searcher.model import IndexNotFoundError, SearcherError
+from searcher.model import IndexNotFoundError, IndexWriteError, SearcherError
 from searcher.schema import META_FILE, SCHEMA_VERSION, build_schema
 
 #: The package's version, recorded in every index it writes.
@@ -25,14 +25,33 @@ def create(path: str | Path) -> FileIndex:
         raise IndexNotFoundError(f"cannot create an index at {folder}: it is a file")
     if folder.is_dir() and any(folder.iterdir()) and not (folder / META_FILE).exists():
         raise IndexNotFoundError(f"cannot create an index in {folder}: the folder is not empty and holds no index")
+    made = not folder.exists()
+    had_meta = (folder / META_FILE).exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ix = whoosh_index.create_in(str(folder), build_schema())
         meta = {"format": "searcher", "schema_version": SCHEMA_VERSION, "version": VERSION}
         (folder / META_FILE).write_text(json.dumps(meta) + "\n", encoding="utf-8")
     except OSError as e:
-        raise SearcherError(f"cannot create an index at {folder}: {e.strerror or e}") from None
+        if not had_meta:
+            _remove_unfinished(folder, made)
+        raise IndexWriteError(f"cannot create an index at {folder}: {e.strerror or e}") from None
     return ix
+
+
+def _remove_unfinished(folder: Path, made: bool) -> None:
+    """Remove what a create that failed (a full disk) wrote: left there, a half-written TOC
+    or meta file would make the next run refuse the folder as not empty and holding no index."""
+    for leftover in [*folder.glob(f"_{_DEF_INDEX_NAME}_*"), folder / META_FILE]:
+        try:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass
+    if made:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def open_existing(path: str | Path) -> FileIndex:

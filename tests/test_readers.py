@@ -298,15 +298,17 @@ def test_iter_files(tmp_path: Path) -> None:
                 "license-fee-rise.txt", ".hidden.txt", ".git/config.txt", "pic.png"]:  # fmt: skip
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text("Title\n\nBody")
-    os.symlink(root, root / "a" / "loop")  # a symlinked folder must not be followed
+    os.symlink(root, root / "a" / "loop")  # a symlinked folder must not be followed, only named
     os.symlink(root / "b.txt", root / "c.txt")  # the same file twice is yielded once
     outside = tmp_path / "README.txt"
     outside.write_text("Named explicitly")
     found = [(rel, path) for path, rel in iter_files([root, str(outside)])]
     assert [rel for rel, _ in found] == [
-        "a/y/x.csv", "a/z.json", "a-b.md", "b.txt", "license-fee-rise.txt", "pic.png", "README.txt",
+        "a/loop", "a/y/x.csv", "a/z.json", "a-b.md", "b.txt", "license-fee-rise.txt", "pic.png", "README.txt",
     ]  # fmt: skip
-    assert found[0][1] == root / "a" / "y" / "x.csv"
+    assert found[1][1] == root / "a" / "y" / "x.csv"
+    with pytest.raises(ReadError, match="^symbolic link to a folder: not followed$"):
+        read_file(found[0][1], "a/loop")
     with pytest.raises(ReadError, match="^no such file or folder: .*nowhere$"):
         list(iter_files([root, tmp_path / "nowhere"]))
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +24,16 @@ from searcher.readers.sgml import read_sgml
 from searcher.readers.text import read_text
 from searcher.readers.warc import read_warc
 
-__all__ = ["DEFAULT_MAX_BYTES", "ReadResult", "is_supported", "iter_files", "read_bytes", "read_file"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "ReadResult",
+    "is_supported",
+    "iter_files",
+    "read_bytes",
+    "read_capped",
+    "read_file",
+    "shown",
+]
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
@@ -56,7 +66,10 @@ _PROJECT_FILES = ("readme", "license", "licence", "changelog")
 
 def _format(name: str) -> tuple[str, int]:
     """The format suffix of ``name`` (lower-case) and how many ``.gz`` layers wrap it."""
-    suffixes = [suffix.lower() for suffix in PurePath(name).suffixes]
+    # PurePath(name).suffixes, without building a path: this runs twice for every file of a run
+    if "/" in name or os.sep in name:
+        name = PurePath(name).name
+    suffixes = [] if name.endswith(".") else ["." + s.lower() for s in name.lstrip(".").split(".")[1:]]
     layers = 0
     while suffixes and suffixes[-1] == _COMPRESSED:
         suffixes.pop()
@@ -114,46 +127,114 @@ def read_file(path: Path, rel: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Re
     'US duo in first spam conviction'
     """
     path = Path(path)
+    return read_bytes(read_capped(path, max_bytes), path.name, rel, max_bytes=max_bytes)
+
+
+def read_capped(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of ``path`` if it is a regular file of a supported type and at most ``max_bytes``
+    long; else ReadError with the reason, and nothing read (a 2 GB file costs one ``stat``).
+
+    >>> read_capped("missing.txt")
+    Traceback (most recent call last):
+    searcher.model.ReadError: no such file
+    """
+    path = path if isinstance(path, Path) else Path(path)
     try:
         info = path.stat()
     except OSError as error:
-        raise ReadError(_os_reason(error)) from None
+        raise ReadError(_os_reason(error, path)) from None
     if stat.S_ISDIR(info.st_mode):
-        # iter_files yields folders it could not list, so that the summary names them
-        readable = os.access(path, os.R_OK | os.X_OK)
-        raise ReadError("is a folder" if readable else "permission denied")
+        raise ReadError(_folder_reason(path))
     if not stat.S_ISREG(info.st_mode):
-        raise ReadError("not a regular file")  # a fifo or device would block or never end
+        raise ReadError(f"not a regular file: {_kind(info.st_mode)}")
     if not is_supported(path.name):
         raise _unsupported(path.name)
     if info.st_size > max_bytes:
-        raise ReadError(f"file too large: {size_text(info.st_size)} (limit {size_text(max_bytes)})")
+        raise ReadError(_too_large(info.st_size, max_bytes))
     try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)  # the file may have grown since stat
+        # O_NONBLOCK: a fifo put in the file's place since the stat must not make open wait for a writer
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            # read(n) allocates n bytes first, so ask for the size stat gave (reading on only if
+            # the file has grown since): read(max_bytes + 1) cost 200 MB of allocation a file
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:
+                data += handle.read(max_bytes + 1 - len(data))
     except OSError as error:
-        raise ReadError(_os_reason(error)) from None
-    return read_bytes(data, path.name, rel, max_bytes=max_bytes)
+        raise ReadError(_os_reason(error, path)) from None
+    if len(data) > max_bytes:
+        raise ReadError(_too_large(len(data), max_bytes))
+    return data
 
 
-def _os_reason(error: OSError) -> str:
+def _too_large(size: int, max_bytes: int) -> str:
+    return f"file too large: {size_text(size)} (limit {size_text(max_bytes)})"
+
+
+def _os_reason(error: OSError, path: Path | None = None) -> str:
     if isinstance(error, PermissionError):
         return "permission denied"
     if isinstance(error, FileNotFoundError):
-        return "no such file"
+        return "broken symbolic link: its target is missing" if path and path.is_symlink() else "no such file"
     if isinstance(error, IsADirectoryError):
         return "is a folder"
+    if error.errno == errno.ELOOP:
+        return "symbolic link loop"
     return (error.strerror or str(error) or "cannot read file").lower().splitlines()[0]
+
+
+def _folder_reason(path: Path) -> str:
+    # iter_files yields the folders it does not enter, so that the summary names them
+    if path.is_symlink():
+        return "symbolic link to a folder: not followed"
+    try:
+        with os.scandir(path):
+            pass
+    except OSError as error:
+        return _os_reason(error, path)
+    return "is a folder"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a fifo"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def shown(rel: str) -> str:
+    """``rel`` as text that can be printed and stored: the bytes of a file name that is not valid
+    UTF-8 (which Python keeps as surrogates) escaped.
+
+    >>> shown(os.fsdecode(b"caf\\xe9.txt")), shown("café.txt")
+    ('caf\\\\xe9.txt', 'café.txt')
+    """
+    if rel.isascii():
+        return rel
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("utf-8", "backslashreplace")
+    return rel
+
+
+#: what tells two entries apart: (device, inode), or the path when it cannot be stat'ed
+_Identity = tuple[int, int] | str
 
 
 def iter_files(paths: Sequence[str | Path]) -> Iterator[tuple[Path, str]]:
     """Yield ``(path, rel)`` for each candidate file under ``paths``, in a stable sorted order.
 
-    Folders are walked (``rel`` relative to the folder, with ``/``), skipping hidden entries,
-    symlinked folders, and README*, LICENSE*, CHANGELOG* files; a file given directly is
-    yielded as is (``rel`` its name). Unsupported types are yielded too, for read_file to
-    refuse by name. A file reached twice is yielded once. A missing path raises ReadError
-    before anything is yielded.
+    Folders are walked (``rel`` relative to the folder, with ``/``), skipping hidden entries and
+    README*, LICENSE*, CHANGELOG* files; symlinked folders are not entered, so links cannot loop.
+    Whatever cannot be read is yielded too, for :func:`read_file` or :func:`read_capped` to refuse
+    with the reason: unsupported types, folders that are symlinks or cannot be listed, broken or
+    looping links, fifos, sockets. So read what this yields through those, not ``open()``: a
+    fifo would block. A file given directly is yielded as is (``rel`` its name). A file reached
+    twice is yielded once. A name that is not valid UTF-8 has its bytes escaped in ``rel``
+    (``caf\\xe9.txt``). A missing path raises ReadError before anything is yielded.
 
     >>> list(iter_files(["bbc"]))[:1]
     [(PosixPath('bbc/business/001.txt'), 'business/001.txt')]
@@ -164,18 +245,21 @@ def iter_files(paths: Sequence[str | Path]) -> Iterator[tuple[Path, str]]:
     for root in roots:
         if not root.exists():
             raise ReadError(f"no such file or folder: {root}")
-    seen: set[tuple[int, int]] = set()
+    seen: set[_Identity] = set()
     for root in roots:
-        found = _walk(root) if root.is_dir() else [(root, root.name)]
-        for path, rel in found:
-            try:
-                info = path.stat()
-                key = (info.st_dev, info.st_ino)
-            except OSError:
-                key = (-1, hash(str(path)))  # let read_file report what is wrong with it
+        found = _walk(root) if root.is_dir() else [(root, shown(root.name), _identity(str(root)))]
+        for path, rel, key in found:
             if key not in seen:
                 seen.add(key)
                 yield path, rel
+
+
+def _identity(path: str) -> _Identity:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return path  # let read_file report what is wrong with it
+    return (info.st_dev, info.st_ino)
 
 
 def _is_project_file(name: str) -> bool:
@@ -185,26 +269,42 @@ def _is_project_file(name: str) -> bool:
     return lowered in _PROJECT_FILES or (stem.isupper() and lowered.startswith(_PROJECT_FILES))
 
 
-def _walk(root: Path) -> list[tuple[Path, str]]:
-    found: list[tuple[tuple[str, ...], Path, str]] = []
-
-    def unreadable(error: OSError) -> None:
-        if error.filename:
-            where = Path(error.filename)
-            rel = where.relative_to(root).as_posix() if where != root else root.name
-            found.append((tuple(rel.split("/")), where, rel))
-
-    # followlinks=False lists symlinked folders but never enters them, so no loops
-    for folder, subfolders, files in os.walk(root, onerror=unreadable, followlinks=False):
-        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-        base = Path(folder)
-        for name in files:
-            if name.startswith(".") or _is_project_file(name):
+def _walk(root: Path) -> list[tuple[Path, str, _Identity]]:
+    found: list[tuple[list[str], Path, str, _Identity]] = []
+    # A stack, not recursion (os.walk recursed): no nesting depth can exhaust Python's stack.
+    pending = [(root, "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            # A file lives on its folder's device, and scandir gives each entry's inode without
+            # a stat: one stat per folder tells files apart (a stat per file doubled the walk).
+            device = os.stat(folder).st_dev
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            rel = prefix.rstrip("/") or root.name
+            found.append((rel.split("/"), folder, shown(rel), str(folder)))
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
                 continue
-            path = base / name
-            if not path.is_file():
-                continue  # broken link, fifo, socket
-            rel = path.relative_to(root).as_posix()
-            found.append((tuple(rel.split("/")), path, rel))
+            rel = prefix + name
+            key: _Identity
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((folder / name, rel + "/"))
+                    continue
+                if _is_project_file(name):
+                    continue
+                if entry.is_file(follow_symlinks=False):
+                    key = (device, entry.inode())
+                else:
+                    # a link, fifo or socket: a link to a file is read once with its target;
+                    # a link to a folder (not entered) and the rest are refused by read_file
+                    key = _identity(entry.path) if entry.is_file() else entry.path
+            except OSError:
+                key = entry.path
+            found.append((rel.split("/"), folder / name, shown(rel), key))
     found.sort(key=lambda item: item[0])
-    return [(path, rel) for _, path, rel in found]
+    return [(path, rel, key) for _, path, rel, key in found]

@@ -50,7 +50,14 @@ def decode(data: bytes) -> str:
         if data.startswith(bom):
             return _check_text(data[len(bom) :].decode(encoding, errors="replace"))
     if b"\x00" in data:
-        raise ReadError("binary file")
+        # A stray NUL in text, or the zeros a crash leaves at the end of a file, is no reason to
+        # lose the article (the NULs are stripped with the other controls); many NULs are binary.
+        data = data.rstrip(b"\x00")
+        if not data:
+            raise ReadError("empty file: only NUL bytes")
+        sample = min(len(data), _SAMPLE)
+        if data.count(b"\x00", 0, sample) > _BINARY_SHARE * sample:
+            raise ReadError("binary file")
     try:
         return _check_text(data.decode("utf-8"))
     except UnicodeDecodeError:
