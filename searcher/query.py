@@ -18,6 +18,7 @@ from whoosh import query as wq
 from whoosh.qparser import (
     AndGroup,
     FieldAliasPlugin,
+    FieldsPlugin,
     FuzzyTermPlugin,
     MultifieldParser,
     OrGroup,
@@ -27,6 +28,7 @@ from whoosh.qparser.dateparse import DateParserPlugin
 from whoosh.reading import IndexReader
 
 from searcher.dateexpr import date_bounds
+from searcher.expansion import bound
 from searcher.model import QueryError
 from searcher.ranking import CoordOr
 from searcher.schema import QUERY_FIELDS
@@ -47,6 +49,8 @@ _VALUE = r'(?:"[^"]*"|[^\s()\[\]"]+)'
 _DATE_CLAUSE = re.compile(
     rf'"[^"]*"|\bdate:(?:\[(?P<range>[^\]]*)\]|(?P<op>[<>]=?)?(?P<value>{_VALUE}))', re.IGNORECASE
 )
+# A field name as the parser reads one (the start of a word), outside quoted phrases.
+_FIELD_NAME = re.compile(r'"[^"]*"|(?<!\w)(?P<name>\w+):')
 _RANGE_TO = re.compile(r"\s+to\s+|^to\s+|\s+to$", re.IGNORECASE)
 # Plus and minus only mark a clause at the start of a word, so "co-operation"
 # and "date:2020-01" keep their hyphens.
@@ -125,6 +129,14 @@ def _rewrite_dates(text: str, now: datetime | None = None) -> str:
         return f"{moment:%Y-%m-%dT%H:%M:%S}"
 
     def clause(m: re.Match) -> str:
+        try:
+            return rewrite(m)
+        except QueryError as e:
+            if e.position is None:  # the clause's place: dates are read before the parser runs
+                e.position = m.start()
+            raise
+
+    def rewrite(m: re.Match) -> str:
         if m.group(0).startswith('"'):
             return m.group(0)
         if m.group("range") is not None:
@@ -176,12 +188,29 @@ def parse(
     >>> parse("missile Erbil", build_schema())
     And([Or([Term('title', 'missil'), Term('body', 'missil')]), Or([...])])
     """
+    try:
+        return _parse(text, schema, any_terms=any_terms, now=now, title_weight=title_weight, coord=coord)
+    except QueryError as e:
+        # The message is one line on a terminal: what it quotes of the query (a date range
+        # may hold a newline, a word a NUL) is shown escaped.
+        e.args = ("".join(c if c.isprintable() else repr(c)[1:-1] for c in str(e)),)
+        raise
+
+
+def _parse(
+    text: str, schema, *, any_terms: bool, now: datetime | None, title_weight: float, coord: float
+) -> wq.Query:
     check_syntax(text)
+    for m in _FIELD_NAME.finditer(text):
+        name = m.group("name")
+        if name and name in schema and schema[name].format is None:
+            # A stored-only field (url:, minhash:) has no words: Whoosh's parser raised on it.
+            raise QueryError(f"'{name}:' at position {m.start()} is not a field that can be searched", m.start())
     if text.strip() in ("*", "*:*"):
         # "Everything": with filters, a way to browse. Left to the parser, a lone "*"
         # would expand to every term of the index, one scored clause each.
         return wq.Every()
-    text = _rewrite_dates(text, now)
+    typed, text = text, _rewrite_dates(text, now)
     group = OrGroup if any_terms else AndGroup
     fieldboosts = {"title": title_weight} if title_weight != 1.0 else None
     parser = MultifieldParser(["title", "body"], schema, group=group, fieldboosts=fieldboosts)
@@ -192,6 +221,10 @@ def parse(
         if alias != name:
             aliases.setdefault(name, []).append(alias)
     parser.add_plugin(FieldAliasPlugin(aliases))
+    # Whoosh's field tagger is tried at every character and scans the rest of the word for a
+    # ':', so a long word took quadratic time (1 s for 10,000 letters); a field name starts a word.
+    parser.remove_plugin_class(FieldsPlugin)
+    parser.add_plugin(FieldsPlugin(expr=r"(?<!\w)(?P<text>\w+|[*]):"))
     parser.add_plugin(FuzzyTermPlugin())
     errors: list[str] = []
     parser.add_plugin(DateParserPlugin(callback=errors.append))
@@ -210,11 +243,13 @@ def parse(
     if any_terms and type(q) is wq.Or and len(q.subqueries) > 1:
         q = CoordOr(q.subqueries, boost=q.boost, exponent=coord)
     try:
-        q = q.normalize()
+        q = _rehashed(q, _HASHED).normalize()
+        q = _rehashed(q, {v: k for k, v in _HASHED.items()})
     except Exception as e:  # as above: Whoosh internals on odd input
         raise QueryError(f"cannot parse the query ({type(e).__name__})") from None
     _check_expansions(q)
-    return q
+    # Wildcards, prefixes, fuzzy words and term ranges expand within limits and the deadline.
+    return bound(q, typed, text)
 
 
 MAX_FUZZY_DISTANCE = 2
@@ -239,6 +274,43 @@ def _repair(q: wq.Query, any_terms: bool) -> wq.Query:
         return node
 
     return fix(q)
+
+
+class _HashedAnd(wq.And):
+    """An And whose hash depends on its clauses in order (see ``_rehashed``)."""
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.boost, tuple(self.subqueries)))
+
+
+class _HashedOr(wq.Or):
+    __hash__ = _HashedAnd.__hash__
+
+
+_HASHED: dict[type, type] = {wq.And: _HashedAnd, wq.Or: _HashedOr}
+
+
+def _rehashed(q: wq.Query, classes: dict[type, type]) -> wq.Query:
+    """``q`` with each node whose class is a key of ``classes`` rebuilt as the class it maps to.
+
+    Whoosh hashes a group as the XOR of its clauses, and a word's clauses differ only by field:
+    ``Or([title:w, body:w])`` hashes the same for every ``w``, and normalising removes duplicate
+    clauses through a set, so a query of 1,024 different words took 500,000 comparisons (0.9 s)
+    before any deadline. Normalising groups whose hash sees their clauses in order, then
+    swapping Whoosh's own classes back, gives the same query in linear time.
+    """
+
+    def swap(node: wq.Query) -> wq.Query:
+        if not node.is_leaf():
+            node = node.apply(swap)
+        cls = classes.get(type(node))
+        if cls is None:
+            return node
+        if isinstance(node, wq.Or):
+            return cls(node.subqueries, boost=node.boost, minmatch=node.minmatch, scale=node.scale)
+        return cls(node.subqueries, boost=node.boost)
+
+    return swap(q)
 
 
 def _check_expansions(q: wq.Query) -> None:
