@@ -104,10 +104,10 @@ class CoordOr(wq.Or):
         union = make_binary_tree(UnionMatcher, clauses)
         if self.boost != 1.0:
             union = WrappingMatcher(union, boost=self.boost)
-        return _CoordMatcher(union, [clauses[i] for i in words], self.exponent)
+        return CoordMatcher(union, [clauses[i] for i in words], self.exponent)
 
 
-class _CoordMatcher(WrappingMatcher):
+class CoordMatcher(WrappingMatcher):
     def __init__(self, child, words: list, exponent: float) -> None:
         super().__init__(child)
         self._words = words

@@ -1,17 +1,24 @@
 """What is kept for one index reader (the index as of one commit, which never changes):
-column values, field lengths, filters and the articles they allow. Each is costly to read
-and the same for every query until the next commit; all go when the reader does."""
+column values, field lengths, arrays derived from them, filters and the articles they
+allow, parsed queries. Each is costly to make and the same for every query until the next
+commit; all go when the reader does."""
 
 from __future__ import annotations
 
+import threading
 import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from whoosh import query as wq
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-#: Per reader (the index as of one commit, whose columns never change): column values by name.
-_COLUMNS: weakref.WeakKeyDictionary[IndexReader, dict[str, object]] = weakref.WeakKeyDictionary()
+T = TypeVar("T")
+
+#: Per reader (the index as of one commit, whose columns never change): what is kept, by name or key.
+_COLUMNS: weakref.WeakKeyDictionary[IndexReader, dict[object, object]] = weakref.WeakKeyDictionary()
 
 
 #: Up to this many articles, a column's values are kept in a list (about 100 bytes an
@@ -43,25 +50,63 @@ def field_lengths(reader: IndexReader, field: str) -> list:
     return cached[key]
 
 
-def kept(reader: IndexReader) -> dict:
-    """What is kept for ``reader``: filters and the sets of articles they allow, up to
-    MAX_CACHED_FILTERS of each (the oldest is dropped first)."""
+def derived(reader: IndexReader, key: tuple, build: Callable[[], T]) -> T:
+    """``build()``, made once per reader and ``key``: what is computed from a reader's columns
+    or postings (arrays of facet codes, field lengths) and costs more than a query to make."""
     cached = _COLUMNS.setdefault(reader, {})
-    filters = [k for k in cached if isinstance(k, tuple)]
-    if len(filters) > 2 * MAX_CACHED_FILTERS:
-        for k in filters[: len(filters) - 2 * MAX_CACHED_FILTERS]:
-            del cached[k]
-    return cached
+    found = cached.get(key, _MISSING)
+    if found is _MISSING:
+        found = cached[key] = build()
+    return found  # type: ignore[return-value]
 
 
-MAX_CACHED_FILTERS = 16
+_MISSING = object()
+
+
+class Lru:
+    """Values by key, the least recently used dropped beyond ``limit`` (thread-safe)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        with self._lock:
+            found = self._items.get(key, _MISSING)
+            if found is _MISSING:
+                return default
+            self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.limit:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def lru(reader: IndexReader, kind: str, limit: int) -> Lru:
+    """The reader's :class:`Lru` for ``kind`` (filters, parsed queries, ...), made on first use."""
+    return derived(reader, ("lru", kind), lambda: Lru(limit))
+
+
+#: Filters kept per reader (their query objects, resolved from the options), and the sets of
+#: articles the collector path takes (up to one set, about 50 bytes, per article allowed).
+MAX_CACHED_FILTERS = 256
+MAX_CACHED_ALLOWED = 16
 
 
 def allowed(s: Searcher, filt: wq.Query) -> set[int]:
     """The articles ``filt`` matches, kept per reader: a date range is a union of many
     terms, whose reading costs more than most queries."""
-    cached = kept(s.reader())
-    key = ("allowed", filt)
-    if key not in cached:
-        cached[key] = set(s.docs_for_query(filt))
-    return cached[key]
+    cached = lru(s.reader(), "allowed", MAX_CACHED_ALLOWED)
+    found = cached.get(filt)
+    if found is None:
+        found = set(s.docs_for_query(filt))
+        cached.put(filt, found)
+    return found

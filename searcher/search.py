@@ -1,6 +1,11 @@
 """Running a query: filters, ranking or date order, the page of hits (snippets from
 ``searcher.snippets``), facet counts over every match (``searcher.facets``), folding
-republished copies, the "any word" fallback, and related articles."""
+republished copies, the "any word" fallback, and related articles.
+
+A page ranked by relevance is made from all of a query's matches scored at once as arrays
+(``searcher.matches``) when every part of the query allows it (words, phrases, AND, OR);
+otherwise, and for date order and explanations, Whoosh's collectors make it. Both give the
+same page (tests/test_array_path.py)."""
 
 from __future__ import annotations
 
@@ -15,14 +20,15 @@ from whoosh import collectors, scoring
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from searcher import readcache
+from searcher import matches, readcache
 from searcher.explain import explain
 from searcher.facets import facet_counts
 from searcher.model import Facets, Hit, QueryError, QueryTimeoutError, ResultPage
 from searcher.query import date_bounds, facet_filter, is_plain, parse, resolve_facets
-from searcher.ranking import DEFAULT_RANKING, Ranking, ranked_searcher
+from searcher.ranking import DEFAULT_RANKING, CoordOr, Ranking, ranked_searcher
 from searcher.snippets import highlight_text, lead, spans
 from searcher.suggest import suggest
+from searcher.vector import Unsupported
 
 SORTS = ("relevance", "newest", "oldest")
 
@@ -73,10 +79,15 @@ def _filter(s: Searcher, opts: SearchOptions, canonical) -> wq.Query | None:
         "filter", low, high, tuple(opts.places), tuple(opts.countries), tuple(opts.regions),
         tuple(opts.sources), canonical,
     )
-    cached = readcache.kept(s.reader())
-    if key not in cached:
-        cached[key] = _build_filter(s, opts, canonical, low, high)
-    return cached[key]
+    cached = readcache.lru(s.reader(), "filter", readcache.MAX_CACHED_FILTERS)
+    found = cached.get(key, _NO_FILTER)
+    if found is _NO_FILTER:
+        found = _build_filter(s, opts, canonical, low, high)
+        cached.put(key, found)
+    return found
+
+
+_NO_FILTER = object()
 
 
 def _build_filter(s: Searcher, opts: SearchOptions, canonical, low, high) -> wq.Query | None:
@@ -139,18 +150,46 @@ def run_search(
         parse(text, s.schema, any_terms=opts.any_terms, now=opts.now)
         return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
     filt = _filter(s, opts, canonical)
-    rank = {"title_weight": opts.ranking.title_weight, "coord": opts.ranking.coord}
-    q = resolve_facets(parse(text, s.schema, any_terms=opts.any_terms, now=opts.now, **rank), s.reader(), canonical)
+    q = resolve_facets(_parsed(s, text, opts, opts.any_terms), s.reader(), canonical)
     if q is wq.NullQuery:
         return _stop_words_only(s, text, filt, opts)
     page = _page(s, text, q, filt, opts)
     if page.total == 0 and not opts.any_terms and is_plain(text) and len(text.split()) > 1:
-        q = parse(text, s.schema, any_terms=True, now=opts.now, **rank)
+        q = _parsed(s, text, opts, True)
         page = _page(s, text, q, filt, opts)
         page.relaxed = page.total > 0
     if not isinstance(q, wq.Every):
         page.suggestion = suggest(s, text)
     return page
+
+
+#: Parsed queries kept per reader. Parsing (a parser with its plugins, made for each query)
+#: costs more than a search on arrays, and the same queries come back.
+MAX_CACHED_QUERIES = 1024
+#: The query classes a kept parse may hold: Whoosh's own, which a search never changes.
+_PLAIN_QUERIES = (wq.Term, wq.Phrase, wq.And, wq.Or, CoordOr, wq.Not, wq.AndMaybe, wq.AndNot, wq.DateRange,
+                  wq.NumericRange, wq.Every, type(wq.NullQuery))
+
+
+def _parsed(s: Searcher, text: str, opts: SearchOptions, any_terms: bool) -> wq.Query:
+    """``parse`` with this search's options, kept per reader when the result cannot depend on
+    the time (relative dates: "date:yesterday") and holds only plain query objects."""
+    rank = {"title_weight": opts.ranking.title_weight, "coord": opts.ranking.coord}
+    timeless = "date" not in text.lower()
+    if not timeless and opts.now is None:
+        return parse(text, s.schema, any_terms=any_terms, now=opts.now, **rank)
+    key = (text, any_terms, None if timeless else opts.now, rank["title_weight"], rank["coord"])
+    cached = readcache.lru(s.reader(), "parsed", MAX_CACHED_QUERIES)
+    q = cached.get(key)
+    if q is None:
+        q = parse(text, s.schema, any_terms=any_terms, now=opts.now, **rank)
+        if _plain(q):
+            cached.put(key, q)
+    return q
+
+
+def _plain(q: wq.Query) -> bool:
+    return type(q) in _PLAIN_QUERIES and all(_plain(c) for c in q.children())
 
 
 def _stop_words_only(s: Searcher, text: str, filt: wq.Query | None, opts: SearchOptions) -> ResultPage:
@@ -174,9 +213,59 @@ def _stop_words_only(s: Searcher, text: str, filt: wq.Query | None, opts: Search
     return page
 
 
+#: Whether pages are made from whole arrays of matches (``searcher.matches``) when the query
+#: allows; False runs every query through Whoosh's collectors (the reference, for tests).
+ARRAYS = True
+
+
 def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: SearchOptions) -> ResultPage:
     if q is wq.NullQuery:
         return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
+    if filt is not None and matches.allowed_mask(s, filt) is None:
+        # The filters allow no article. Said here, because Whoosh's FilterCollector takes an
+        # empty set of allowed articles for no filter at all: "oil" in Atlantis gave every "oil".
+        stories = 0 if opts.collapse and s.reader().has_column("cluster") else None
+        return ResultPage(text, 0, opts.page, opts.limit, [], Facets(), stories=stories)
+    if ARRAYS and opts.sort == "relevance" and not opts.explain:
+        try:
+            return _array_page(s, text, q, filt, opts)
+        except Unsupported:
+            pass
+    return _collected_page(s, text, q, filt, opts)
+
+
+def _array_page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: SearchOptions) -> ResultPage:
+    """The page, from all matches scored at once: the same hits, scores, totals and facets
+    as ``_collected_page`` (tests/test_array_path.py compares them)."""
+    deadline = _deadline(opts)
+    offset = (opts.page - 1) * opts.limit
+    found = matches.find(s, q, filt)
+    _check_time(deadline)
+    sizes: matches.ClusterSizes | dict = {}
+    stories = None
+    if opts.collapse and s.reader().has_column("cluster"):
+        sizes, stories = matches.fold(found, *matches.cluster_codes(s))
+    shown = matches.top(found, offset + opts.limit)[offset:]
+    words = matches.marked_words(found, [docnum for docnum, _ in shown])
+    hits = [_hit(s, rank, docnum, score, words, sizes) for rank, (docnum, score) in enumerate(shown, offset + 1)]
+    facets = facet_counts(s, found.docnums, opts.facet_limit)
+    return ResultPage(text, len(found.docnums), opts.page, opts.limit, hits, facets, stories=stories)
+
+
+def _deadline(opts: SearchOptions) -> tuple[float, float] | None:
+    """(monotonic time to stop at, the timeout it came from), or None."""
+    return (time.monotonic() + opts.timeout, opts.timeout) if opts.timeout else None
+
+
+def _check_time(deadline: tuple[float, float] | None) -> None:
+    if deadline is not None and time.monotonic() > deadline[0]:
+        raise QueryTimeoutError(
+            f"the query took longer than {deadline[1]:g} s: make it narrower (leading wildcards and "
+            "very common words cost most) or give it more time (--timeout)"
+        )
+
+
+def _collected_page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: SearchOptions) -> ResultPage:
     offset = (opts.page - 1) * opts.limit
     sort_args: dict = {}
     if opts.sort != "relevance":
@@ -194,8 +283,7 @@ def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: Sear
         inner = inner.child
     inner.replace = 0
     every = _EveryMatch(top, clusters, reader.is_deleted if reader.has_deletions() else None)
-    if opts.timeout:
-        every.deadline = (time.monotonic() + opts.timeout, opts.timeout)
+    every.deadline = _deadline(opts)
     collector = collectors.FilterCollector(every, allow=readcache.allowed(s, filt)) if filt is not None else every
     s.search_with_collector(q, collector)
     results = every.results()
@@ -248,11 +336,7 @@ class _EveryMatch(collectors.WrappingCollector):
         self._fast = self._fast and not self.child.final_fn
 
     def _check_time(self) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline[0]:
-            raise QueryTimeoutError(
-                f"the query took longer than {self.deadline[1]:g} s: make it narrower (leading wildcards and "
-                "very common words cost most) or give it more time (--timeout)"
-            )
+        _check_time(self.deadline)
 
     def set_subsearcher(self, subsearcher: Searcher, offset: int) -> None:
         super().set_subsearcher(subsearcher, offset)

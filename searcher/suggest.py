@@ -19,6 +19,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.support.charset import accent_map
 
+from searcher import readcache
 from searcher.analysis import TOKEN_PATTERN, analyzer
 from searcher.schema import QUERY_FIELDS
 
@@ -55,13 +56,26 @@ def suggest(searcher: Searcher, text: str) -> str | None:
         return None
     pieces: list[str] = []
     last = 0
+    corrections = readcache.lru(reader, "corrections", MAX_CACHED_CORRECTIONS)
     for n, (start, end, fields) in enumerate(_words(text, set(searcher.schema.names()))):
-        correction = _correct(searcher, reader, text[start:end], fields) if n < MAX_WORDS else None
+        correction = None
+        if n < MAX_WORDS:
+            # A word's correction depends on the index alone: kept per reader.
+            key = (text[start:end], fields)
+            correction = corrections.get(key, _UNKNOWN)
+            if correction is _UNKNOWN:
+                correction = _correct(searcher, reader, text[start:end], fields)
+                corrections.put(key, correction)
         if correction is not None:
             pieces += [text[last:start], correction]
             last = end
     suggestion = "".join(pieces) + text[last:]
     return suggestion if suggestion != text else None
+
+
+#: Corrections kept per reader, by word as typed and the fields it is sought in.
+MAX_CACHED_CORRECTIONS = 4096
+_UNKNOWN = object()
 
 
 def _words(text: str, schema_fields: set[str]) -> Iterator[tuple[int, int, Fields]]:

@@ -202,3 +202,13 @@ def test_a_misspelt_query_suggests_the_indexs_own_words(new_index):
     result = runner.invoke(app, ["query", "Erbill", "-i", str(ix.path), "--json"])
     assert json.loads(result.output)["suggestion"] == "Erbil"
     assert "Did you mean: Erbil?" in runner.invoke(app, ["query", "Erbill", "-i", str(ix.path)]).output
+
+
+def test_a_filter_that_allows_nothing_finds_nothing(wire):
+    # Whoosh's FilterCollector takes an empty allowed set for no filter: this once gave every hit.
+    assert wire.search("missiles Iraq").total == 6
+    assert wire.search("missiles Iraq", countries=["Atlantis"]).total == 0
+    assert wire.search("missiles Iraq", since="1990-01-01", until="1990-12-31").total == 0
+    assert wire.search("missiles", sources=["Nobody"]).hits == []
+    assert wire.search("missiles Iraq", options=searcher.SearchOptions(sort="newest", since="1990",
+                                                                       until="1990")).total == 0
