@@ -135,7 +135,8 @@ def bench_engine(
         "indexed": indexed,
         "index_seconds": round(seconds, 4),
         "articles_per_second": round(len(articles) / seconds, 1) if seconds > 0 else None,
-        "mb_per_second": round(mb / seconds, 3) if seconds > 0 else None,
+        # three significant figures: a tiny corpus indexed slowly is still more than 0 MB/s
+        "mb_per_second": float(f"{mb / seconds:.3g}") if seconds > 0 else None,
         "index_mb": round(size / 1e6, 2),
         "index_peak_mb": round(max(0, peak - before) / 1e6, 1),
         "process_peak_mb": round(peak / 1e6, 1),

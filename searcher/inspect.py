@@ -55,8 +55,13 @@ def stats(ix: FileIndex) -> IndexStats:
         first = last = None
         if reader.doc_count():
             # Raw values: Whoosh fills undated documents with a sentinel no datetime can hold.
-            col = reader.column_reader("date", translate=False)
-            values = [v for v in (col[n] for n in reader.all_doc_ids()) if v != _UNDATED]
+            # Segment by segment: a segment of undated articles has no date column, and
+            # Whoosh's multi-segment column reader then reads the wrong documents.
+            values = []
+            for leaf, _ in s.reader().leaf_readers():
+                if leaf.has_column("date"):
+                    col = leaf.column_reader("date", translate=False)
+                    values += [v for v in (col[n] for n in leaf.all_doc_ids()) if v != _UNDATED]
             if values:
                 first, last = long_to_datetime(min(values)), long_to_datetime(max(values))
         facets = facet_counts(s, reader.all_doc_ids(), limit=10)
