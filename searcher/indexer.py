@@ -199,23 +199,31 @@ class _Batches:
 
 
 class Documents:
-    """Makes the Whoosh document of an article, its text fields analysed ready for
-    :class:`~searcher.segwriter.SegmentWriter` (so that a worker process does that work)."""
+    """Makes the Whoosh document of an article with every indexed field's postings ready for
+    :class:`~searcher.segwriter.SegmentWriter`, so that a worker process does that work and
+    the writing process only inverts and writes."""
 
     def __init__(self, schema: Schema) -> None:
-        self._analysed = [
-            (name, field.analyzer, field.format.field_boost)
+        self._schema = schema
+        self._analysed = {
+            name: (field.analyzer, field.format.field_boost)
             for name, field in schema.items()
             if isinstance(getattr(field, "analyzer", None), NewsAnalyzer) and isinstance(field.format, Positions)
-        ]
+        }
 
     def __call__(self, article: Article, file_hash: str) -> dict:
         doc = _document(article, file_hash)
-        doc["_postings"] = {
-            name: analyzer.postings(doc[name], boost)
-            for name, analyzer, boost in self._analysed
-            if doc.get(name) is not None
-        }
+        postings = {}
+        for name, value in doc.items():
+            field = self._schema[name]
+            if value is None or not field.indexed:
+                continue
+            if name in self._analysed:
+                analyzer, boost = self._analysed[name]
+                postings[name] = analyzer.postings(value, boost)
+            else:
+                postings[name] = list(field.index(value))
+        doc["_postings"] = postings
         return doc
 
 
