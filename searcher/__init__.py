@@ -170,11 +170,18 @@ class Index:
         """Search with the query language of ``searcher query`` (see the README).
 
         The keyword arguments are the common options; ``options`` gives all of them
-        at once (see :class:`SearchOptions`) and then the others are ignored.
+        at once (see :class:`SearchOptions`). Giving both is a ``TypeError``: a keyword
+        would otherwise be silently ignored.
 
         >>> page = ix.search("missile Erbil", since="2020-01", countries=["Iraq"])
         >>> page.total, page.hits[0].title, page.facets.country
         """
+        given = {"limit": limit != 10, "page": page != 1, "sort": sort != "relevance", "since": since is not None,
+                 "until": until is not None, "places": bool(places), "countries": bool(countries),
+                 "regions": bool(regions), "sources": bool(sources), "any_terms": any_terms}
+        if options is not None and any(given.values()):
+            both = ", ".join(name for name, set_ in given.items() if set_)
+            raise TypeError(f"give {both} inside options=SearchOptions(...), not beside it")
         opts = options or SearchOptions(
             limit=limit,
             page=page,

@@ -60,7 +60,7 @@ def ix(new_index):
 
 
 def ids(ix: searcher.Index, query: str, **options) -> set[str]:
-    page = ix.search(query, limit=100, options=searcher.SearchOptions(limit=100, now=NOW, **options))
+    page = ix.search(query, options=searcher.SearchOptions(limit=100, now=NOW, **options))
     return {h.id for h in page.hits}
 
 

@@ -212,3 +212,9 @@ def test_a_filter_that_allows_nothing_finds_nothing(wire):
     assert wire.search("missiles", sources=["Nobody"]).hits == []
     assert wire.search("missiles Iraq", options=searcher.SearchOptions(sort="newest", since="1990",
                                                                        until="1990")).total == 0
+
+
+def test_keywords_beside_options_are_refused_not_ignored(wire):
+    with pytest.raises(TypeError, match="since"):
+        wire.search("missiles", since="2020", options=searcher.SearchOptions(limit=3))
+    assert wire.search("missiles", options=searcher.SearchOptions(limit=3, since="2020")).total > 0
