@@ -88,6 +88,12 @@ def _say_waiting(index: Path) -> Callable[[float], None]:
     return say
 
 
+WaitOpt = Annotated[
+    float,
+    typer.Option("--wait", metavar="SECONDS", min=0, help="Wait this long for another run writing the index."),
+]
+
+
 @app.command("index")
 def index_cmd(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Files and folders of articles.")],
@@ -97,10 +103,7 @@ def index_cmd(
         int | None,
         typer.Option("--year", min=1000, max=2200, help="Year for datelines that lack one."),
     ] = None,
-    wait: Annotated[
-        float,
-        typer.Option("--wait", metavar="SECONDS", min=0, help="Wait this long for another run writing the index."),
-    ] = 0,
+    wait: WaitOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Index articles (txt, md, json, jsonl, csv, and .gz of these); run again to pick up changes.
@@ -323,10 +326,7 @@ def stats_cmd(index: IndexOpt = DEFAULT_INDEX, as_json: JsonOpt = False) -> None
 @app.command("optimize")
 def optimize_cmd(
     index: IndexOpt = DEFAULT_INDEX,
-    wait: Annotated[
-        float,
-        typer.Option("--wait", metavar="SECONDS", min=0, help="Wait this long for another run writing the index."),
-    ] = 0,
+    wait: WaitOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Merge the index's segments into one: faster queries, deleted articles gone for good.
