@@ -29,8 +29,14 @@ from pickle import dumps
 from typing import Any
 
 from whoosh import writing
-from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3TermInfo
-from whoosh.fields import UnknownFieldError
+from whoosh.codec.whoosh3 import (
+    COMPRESSION_MIN_SIZE,
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3LeafMatcher,
+    W3TermInfo,
+    _lenfield,
+)
 from whoosh.filedb.filetables import _lengths as _KEY_VALUE_LENGTHS
 from whoosh.filedb.filetables import md5_hash
 from whoosh.reading import SegmentReader
@@ -73,8 +79,6 @@ class SegmentWriter(writing.SegmentWriter):
         self._inverted: dict[str, dict[bytes, list]] = {}
         # segments merged into this one at commit: (segment, first new docnum, docmap or None)
         self._merged: list[tuple[Any, int, dict[int, int] | None]] = []
-        #: postings buffered since the writer opened
-        self.buffered_postings = 0
         #: an estimate of the memory the buffered postings hold, for a caller that bounds it
         self.buffered_bytes = 0
 
@@ -135,7 +139,6 @@ class SegmentWriter(writing.SegmentWriter):
             perdocwriter.cancel_doc()
             raise
         perdocwriter.finish_doc()
-        self.buffered_postings += added
         self.buffered_bytes += nbytes + added * POSTING_OVERHEAD
         self._added = True
         self.docnum += 1
@@ -150,11 +153,6 @@ class SegmentWriter(writing.SegmentWriter):
         docmap = self.write_per_doc(set(self.schema.names()) | indexed, reader)
         self._merged.append((reader.segment(), basedoc, docmap))
         self._added = True
-
-    def _check_fields(self, schema: Any, fieldnames: list[str]) -> None:
-        for name in fieldnames:
-            if name not in schema:
-                raise UnknownFieldError(f"No field named {name!r} in {schema}")
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -389,8 +387,6 @@ def _add_terms(tindex: Any, rows: list[tuple[bytes, bytes]]) -> None:
 def _length_lookup(lengths: Any, fieldname: str) -> list[int] | None:
     """The decoded length of ``fieldname`` in each document of the segment (0: none),
     or None when the field has no lengths (not scorable)."""
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
     name = _lenfield(fieldname)
     if not lengths.has_column(name):
         return None
