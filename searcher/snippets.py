@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections import deque
 from collections.abc import Iterator
 from itertools import accumulate, compress
 
@@ -146,53 +145,6 @@ def _fragments(text: str, words: frozenset[str], analyzer: NewsAnalyzer) -> Iter
         yield highlight.mkfrag(text, tks, startchar=first, endchar=last)
 
 
-def _fragments_by_word(text: str, words: frozenset[str], analyzer: NewsAnalyzer):
-    """ContextFragmenter.fragment_tokens over the words of ``text``, word by word (what
-    ``_fragments`` does faster; kept to test it against)."""
-    maxchars, surround, charlimit = _FRAGMENTER.maxchars, _FRAGMENTER.surround, _FRAGMENTER.charlimit
-    first = None
-    firsts: deque[int] = deque()
-    countdown = -1
-    tks: list[Token] = []
-    endchar = None
-    currentlen = 0
-    terms = _TERMS.setdefault(analyzer.language, {})
-    for m in _TOKEN.finditer(text):
-        startchar, endchar = m.span()
-        tlength = endchar - startchar
-        if charlimit and endchar > charlimit:
-            break
-        word = m.group()
-        term = terms.get(word) or _term(word, analyzer, terms)
-        matched = term in words
-        if countdown < 0 and not matched:
-            firsts.append(startchar)
-            while firsts and endchar - firsts[0] > surround:
-                firsts.popleft()
-        elif currentlen + tlength > maxchars:
-            countdown = 0
-        elif matched:
-            countdown = surround
-            if first is None:
-                if firsts:
-                    first = firsts[0]
-                else:
-                    first = startchar
-                    countdown += surround
-            tks.append(Token(text=term, startchar=startchar, endchar=endchar, boost=1.0))
-        if countdown >= 0:
-            currentlen += tlength
-            countdown -= tlength
-            if countdown <= 0:
-                yield highlight.mkfrag(text, tks, startchar=first, endchar=endchar)
-                tks = []
-                firsts = deque()
-                first = None
-                currentlen = 0
-    if tks:
-        yield highlight.mkfrag(text, tks, startchar=first, endchar=endchar)
-
-
 def spans(marked: str) -> tuple[str, list[Span]]:
     """Plain text with whitespace runs collapsed, and where the marked words are in it.
 
@@ -217,27 +169,6 @@ def spans(marked: str) -> tuple[str, list[Span]]:
                 out.append(piece)
                 pos += len(piece)
                 after_space = piece[-1] == " "
-    return "".join(out), marks
-
-
-def _spans_by_char(marked: str) -> tuple[str, list[Span]]:
-    """What ``spans`` makes, character by character (kept to test it against)."""
-    out: list[str] = []
-    marks: list[Span] = []
-    pos = 0
-    start = 0
-    for ch in marked.strip():
-        if ch == _HL_START:
-            start = pos
-        elif ch == _HL_END:
-            marks.append(Span(start, pos))
-        elif ch.isspace():
-            if out and out[-1] != " ":
-                out.append(" ")
-                pos += 1
-        else:
-            out.append(ch)
-            pos += 1
     return "".join(out), marks
 
 
