@@ -9,38 +9,35 @@ it committed, and the next run redoes only the rest.
 
 from __future__ import annotations
 
-import ctypes
 import errno
-import functools
 import gc
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from whoosh.fields import Schema
-from whoosh.formats import Positions
-from whoosh.index import FileIndex, LockError
+from whoosh.index import FileIndex, LockError, clean_files
 
-from searcher.analysis import NewsAnalyzer
 from searcher.clusters import Clusterer
 from searcher.committed import Committed
+from searcher.documents import Documents
 from searcher.extract import Gazetteer, extract
 from searcher.model import Article, IndexLockedError, IndexSummary, IndexWriteError, OptimizeSummary, ReadError
-from searcher.pipeline import Ready, once, parallel_map, prepared, ready
+from searcher.pipeline import Prepared, once, preparer, ready
 from searcher.readers import iter_files, read_capped
-from searcher.schema import FacetValues, age, pack_facets
 from searcher.segwriter import SegmentWriter
+from searcher.writers import SegmentPool, give_back_memory
 
 #: progress(files_done, files_total, what): ``what`` is the file being read, or
 #: ``COMMITTING`` while the last batch is written
 Progress = Callable[[int, int, str], None]
 COMMITTING = "(writing the index)"
-#: articles of an ``add_articles`` call prepared by the workers at a time
-CHUNK = 1000
+#: the most articles of an ``add_articles`` call held in memory at a time
+CHUNK = 2000
 
 
 @dataclass
@@ -59,9 +56,9 @@ class IndexSettings:
     #: the year of a collection, for datelines that give only a day ("SALVADOR, Feb 26 -")
     #: when neither metadata nor the file's path dates the article
     default_year: int | None = None
-    #: processes that read files, extract places and dates and analyse text while this one
-    #: writes the index (0: all in this process); used only where ``fork`` is available and
-    #: there are 2+ cores
+    #: processes that read files, extract places and dates, analyse text and write it into
+    #: segments of their own, while this one assigns near-duplicate clusters and commits
+    #: (0: all in this process); used only where ``fork`` is available and there are 2+ cores
     workers: int = 2
 
     @property
@@ -77,13 +74,16 @@ class IndexSettings:
 
 
 class _Batches:
-    """A Whoosh writer that commits every ``batch_size`` articles and starts a new one."""
+    """The run's locked writer, which commits every ``batch_size`` articles what ``pool``
+    wrote, with this writer's own deletions and merges, and starts a new one."""
 
     def __init__(self, ix: FileIndex, settings: IndexSettings) -> None:
         self.ix = ix
         self.settings = settings
         self.pending = 0
         self.writer: SegmentWriter | None = None
+        #: where the articles are written; the writer adopts its segments at each commit
+        self.pool: SegmentPool | None = None
         self._lock = None  # the writer's lock, released by this object rather than by Whoosh
 
     def get(self) -> SegmentWriter:
@@ -111,7 +111,7 @@ class _Batches:
     def added(self, n: int) -> None:
         self.pending += n
         if self.pending >= self.settings.batch_size or (
-            self.writer is not None and self.writer.buffered_bytes >= self.settings.buffer_bytes
+            self.pool is not None and self.pool.buffered_bytes >= self.settings.buffer_bytes
         ):
             self.commit()
 
@@ -120,17 +120,38 @@ class _Batches:
         self.pending = 0
         if writer is not None:
             try:
+                if self.pool is not None:
+                    writer.adopt(self.pool.flush())
                 writer.commit(optimize=optimize)
             except BaseException as e:
+                self._close_pool()
+                if not writer.is_closed:  # the workers failed before it could commit
+                    try:
+                        writer.cancel()
+                    except OSError:
+                        pass
                 self._discard(writer)
                 if isinstance(e, OSError):
                     raise self._error(e) from None
                 raise
             finally:
                 self._unlock()
-            _give_back_memory()
+            give_back_memory()
+
+    def retire_pool(self) -> None:
+        """Keep what the pool wrote for the next commit, and stop its workers."""
+        if self.pool is not None:
+            if self.writer is not None:
+                self.writer.adopt(self.pool.flush())
+            self._close_pool()
+
+    def _close_pool(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.close()
 
     def cancel(self) -> None:
+        self._close_pool()  # first: no worker may still be writing files when they are removed
         writer, self.writer = self.writer, None
         if writer is not None:
             try:
@@ -160,8 +181,9 @@ class _Batches:
             self._lock = None
 
     def _discard(self, writer: SegmentWriter) -> None:
-        """Remove what a batch that was not committed wrote: its segment's files and a TOC
-        left half-written, so that a full disk gets its space back and nothing is left over."""
+        """Remove what a batch that was not committed wrote: its segments' files (the
+        workers' too) and a TOC left half-written, so that a full disk gets its space back
+        and nothing is left over. Called with the lock held and the workers stopped."""
         storage = self.ix.storage
         leftovers = (f"{writer.newsegment.segment_id()}.", f"_{writer.indexname}_{writer.generation}.toc.")
         for name in storage.list():
@@ -170,6 +192,11 @@ class _Batches:
                     storage.delete_file(name)
                 except OSError:
                     pass  # a read-only index, where nothing was written either
+        try:
+            toc = self.ix._read_toc()
+            clean_files(storage, self.ix.indexname, toc.generation, toc.segments)
+        except OSError:
+            pass
 
     def _error(self, e: OSError) -> IndexWriteError:
         folder = self.ix.storage.folder
@@ -189,74 +216,16 @@ class _Batches:
         # The last batch commits only when the run ended well; otherwise the index
         # keeps what earlier batches committed, and the next run redoes the rest.
         if exc_type is None:
-            self.commit()
+            try:
+                self.commit()
+            finally:
+                self._close_pool()
             return
         self.cancel()
         if isinstance(exc, OSError):
             # Documents are written as they are added, so a full disk can fail add_document
             # as well as the commit: the same one-line error either way, not an OSError.
             raise self._error(exc) from None
-
-
-class Documents:
-    """Makes the Whoosh document of an article with every indexed field's postings ready for
-    :class:`~searcher.segwriter.SegmentWriter`, so that a worker process does that work and
-    the writing process only inverts and writes."""
-
-    def __init__(self, schema: Schema) -> None:
-        self._schema = schema
-        self._analysed = {
-            name: (field.analyzer, field.format.field_boost)
-            for name, field in schema.items()
-            if isinstance(getattr(field, "analyzer", None), NewsAnalyzer) and isinstance(field.format, Positions)
-        }
-
-    def __call__(self, article: Article, file_hash: str) -> dict:
-        doc = _document(article, file_hash)
-        postings = {}
-        for name, value in doc.items():
-            field = self._schema[name]
-            if value is None or not field.indexed:
-                continue
-            if name in self._analysed:
-                analyzer, boost = self._analysed[name]
-                postings[name] = analyzer.postings(value, boost)
-            else:
-                postings[name] = list(field.index(value))
-        doc["_postings"] = postings
-        return doc
-
-
-def _document(article: Article, file_hash: str) -> dict:
-    # Commas separate values in the keyword fields, so none may be inside a name.
-    places, countries, regions = (
-        [n.replace(",", " ") for n in names] for names in (article.places, article.countries, article.regions)
-    )
-    day = article.date.strftime("%Y-%m-%d") if article.date else None
-    doc = {
-        "id": article.id,
-        "title": article.title,
-        "headline": article.title,
-        "body": article.body,
-        "places": places,
-        "countries": countries,
-        "place": ",".join(places),
-        "country": ",".join(countries),
-        "regions": regions,
-        "region": ",".join(regions),
-        "hash": file_hash,
-        "age": age(article.date),
-        "facets": pack_facets(FacetValues(places, countries, regions, day, article.source)),
-    }
-    if article.path:
-        doc["path"] = article.path
-    if article.date:
-        doc["date"] = article.date
-    if article.source:
-        doc["source"] = article.source
-    if article.url:
-        doc["url"] = article.url
-    return doc
 
 
 def _known_files(ix: FileIndex) -> dict[str, tuple[str, int]]:
@@ -295,10 +264,16 @@ def index_paths(
     known = _known_files(ix)
     summary = IndexSummary()
     seen: set[str] = set()
-    with _Batches(ix, settings) as batches, ix.searcher() as committed:
+    if any(str(f) not in known for f, _ in files):
+        # Loaded before the workers fork, so that they share it; a run whose files are all
+        # known may have nothing to read, and then does not pay for it.
+        gazetteer = once(gazetteer)
+        gazetteer()
+    prepare = preparer(known, gazetteer, settings, Documents(ix.schema), _read_capped)
+    with _Batches(ix, settings) as batches, ix.searcher() as committed, _collector_paused():
         clusterer = Clusterer(Committed(committed), memory=settings.cluster_memory)
-        work = prepared(files, known, gazetteer, settings, Documents(ix.schema), _read_capped, settings.workers)
-        for done, item in enumerate(work, 1):
+        batches.pool = pool = SegmentPool(ix, prepare, files, settings.workers)
+        for done, item in enumerate(pool, 1):
             key = item.key
             seen.add(key)
             if progress:
@@ -314,15 +289,15 @@ def index_paths(
             writer = batches.get()
             if old:
                 writer.delete_by_term("path", key)
-            for article in item.articles:
-                article.doc["cluster"] = clusterer.assign(article.id, article.sig, article.day)
-                writer.add_document(**article.doc)
+            if item.articles:
+                pool.write(_clusters(clusterer, item))
             if old:
                 summary.updated += len(item.articles)
                 summary.removed += max(0, old[1] - len(item.articles))
             else:
                 summary.added += len(item.articles)
             batches.added(len(item.articles) or 1)
+        batches.retire_pool()
         gone = [p for p in known if p not in seen and any(_is_under(p, r) for r in roots)]
         if gone:
             writer = batches.get()
@@ -347,32 +322,33 @@ def add_articles(
     document = Documents(ix.schema)
     gazetteer = once(gazetteer)
 
-    def prepare(article: Article) -> Ready:
+    def prepare(article: Article) -> Prepared:
         digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
         extract(article, gazetteer(), default_year=settings.default_year)
-        return ready(article, document(article, digest))
+        return Prepared(article.id, article.id, digest, articles=[ready(article, document(article, digest))])
 
     written: set[str] = set()  # ids this call has added
     pending: set[str] = set()  # ids added since the last commit
-    with _Batches(ix, settings) as batches, ix.searcher() as s:
+    with _Batches(ix, settings) as batches, ix.searcher() as s, _collector_paused():
         clusterer = Clusterer(Committed(s), memory=settings.cluster_memory)
         articles = iter(articles)
-        while chunk := list(islice(articles, CHUNK)):
+        while chunk := list(islice(articles, min(CHUNK, settings.batch_size))):
             gazetteer()  # loaded before the workers fork, so that they share it
-            for item in parallel_map(prepare, chunk, settings.workers):
-                if item.id in pending:
+            batches.pool = pool = SegmentPool(ix, prepare, chunk, settings.workers)
+            for item in pool:
+                article_id = item.key
+                if article_id in pending:
                     # A writer cannot delete what it has not committed: an id given twice in
                     # one call would be indexed twice. Committing first lets the later one win.
                     batches.commit()
                     pending.clear()
                 writer = batches.get()
-                exists = item.id in written or s.document_number(id=item.id) is not None
-                written.add(item.id)
-                pending.add(item.id)
+                exists = article_id in written or s.document_number(id=article_id) is not None
+                written.add(article_id)
+                pending.add(article_id)
                 if exists:  # looking an id up in every segment costs: only when it can be there
-                    writer.delete_by_term("id", item.id)
-                item.doc["cluster"] = clusterer.assign(item.id, item.sig, item.day)
-                writer.add_document(**item.doc)
+                    writer.delete_by_term("id", article_id)
+                pool.write(_clusters(clusterer, item))
                 if exists:
                     summary.updated += 1
                 else:
@@ -380,29 +356,30 @@ def add_articles(
                 batches.added(1)
                 if batches.pending == 0:
                     pending.clear()
+            batches.retire_pool()
     summary.seconds = time.monotonic() - started
     return summary
 
 
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
+def _clusters(clusterer: Clusterer, item: Prepared) -> list[str]:
+    return [clusterer.assign(r.id, r.sig, r.day) for r in item.articles]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a run: a batch is millions of small
+    objects, and the collector walked them again and again (a fifth of the writing time).
+    Each commit collects once (``give_back_memory``). What exists before the run, the
+    gazetteer above all, is frozen out of those collections."""
+    was = gc.isenabled()
+    gc.freeze()
+    gc.disable()
     try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-def _give_back_memory() -> None:
-    """Return the memory a committed batch freed to the system.
-
-    A batch is millions of small objects, freed at commit among a few that live on
-    (cluster ids, the run's bookkeeping); glibc keeps the pages they pin, and the
-    process grew by about 10 MB a commit until it did this (``tests/test_memory.py``).
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        gc.collect()
-        trim(0)
+        yield
+    finally:
+        gc.unfreeze()
+        if was:
+            gc.enable()
 
 
 def optimize(ix: FileIndex, settings: IndexSettings) -> OptimizeSummary:

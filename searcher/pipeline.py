@@ -1,40 +1,24 @@
-"""The reading half of an indexing run, optionally in a second process.
+"""Preparing one file's articles for the index.
 
-For each file, in order: read its bytes, hash them, and if the index does not
-already hold that content, parse its articles, extract places and dates and
-compute MinHash signatures. What comes out (:class:`Prepared`) is all the
-writer needs besides the cluster ids, which stay with the writer because they
-depend on the order in which articles are indexed.
-
-:func:`prepared` runs this work in a forked worker process when it can (so one
-core reads and extracts while the other writes) and in this process otherwise;
-both give the same results in the same order. The worker runs at most
-``AHEAD`` files ahead of the writer, so memory stays bounded.
+For each file: read its bytes, hash them, and if the index does not already
+hold that content, parse its articles, extract places and dates, compute MinHash
+signatures and make each article's document with its postings. What comes out
+(:class:`Prepared`) is all a writer needs besides the cluster ids, which depend
+on the order in which articles are indexed (``searcher.writers`` runs this in
+worker processes and assigns the clusters in order).
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-import pickle
-import queue as queue_module
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from searcher.clusters import signature
 from searcher.extract import Gazetteer, extract
-from searcher.model import Article, ReadError, SearcherError, Skip
+from searcher.model import Article, ReadError, Skip
 from searcher.readers import read_bytes
-
-#: items each worker may have prepared and not yet handed over
-AHEAD = 4
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 @dataclass
@@ -42,7 +26,8 @@ class Ready:
     """One article ready to be written: its document (without cluster fields) and signature."""
 
     id: str
-    doc: dict
+    #: None in the summary a worker process sends to the run (``searcher.writers.summary``)
+    doc: dict | None
     sig: bytes
     day: int | None
 
@@ -123,103 +108,17 @@ def once(make: Callable[[], Gazetteer]) -> Callable[[], Gazetteer]:
     return get
 
 
-def _can_fork() -> bool:
-    return (
-        sys.platform.startswith("linux")
-        and "fork" in multiprocessing.get_all_start_methods()
-        and (os.cpu_count() or 1) > 1
-    )
-
-
-def prepared(
-    files: list[tuple[Path, str]],
+def preparer(
     known: dict[str, tuple[str, int]],
     gazetteer: Callable[[], Gazetteer],
     settings,
     document: Callable[[Article, str], dict],
     read_capped: Callable[[Path, int], bytes],
-    workers: int = 1,
-) -> Iterator[Prepared]:
-    """:func:`prepare` for each of ``files``, in order; in ``workers`` processes when > 0."""
+) -> Callable[[tuple[Path, str]], Prepared]:
+    """:func:`prepare` of one ``(file, relative name)``, with the rest given once."""
     gazetteer = once(gazetteer)
 
     def one(item: tuple[Path, str]) -> Prepared:
         return prepare(item[0], item[1], known, gazetteer, settings, document, read_capped)
 
-    return parallel_map(one, files, workers)
-
-
-def parallel_map(func: Callable[[T], R], items: Sequence[T], workers: int = 1) -> Iterator[R]:
-    """``func`` of each of ``items``, in order, computed in ``workers`` forked processes.
-
-    Worker ``i`` takes items ``i``, ``i + workers``, ...; results come back in the order
-    of ``items`` whatever order the workers finish in. With ``workers`` 0, fewer than two
-    items, or no ``fork``, it runs here. An exception in ``func`` is raised here, where
-    the serial run would raise it, after the results before it.
-
-    >>> list(parallel_map(len, ["a", "bb", "ccc"], workers=2))
-    [1, 2, 3]
-    """
-    workers = min(workers, len(items))
-    if workers <= 0 or len(items) < 2 or not _can_fork():
-        for item in items:
-            yield func(item)
-        return
-    # Fork: the workers inherit the loaded modules, the gazetteer if it is loaded, and
-    # whatever the caller set up (``items`` included), without pickling any of it.
-    ctx = multiprocessing.get_context("fork")
-    queues = [ctx.Queue(AHEAD) for _ in range(workers)]
-    procs = [
-        ctx.Process(target=_work, args=(queues[i], func, items, i, workers), daemon=True)
-        for i in range(workers)
-    ]
-    for proc in procs:
-        proc.start()
-    try:
-        for n in range(len(items)):
-            queue, proc = queues[n % workers], procs[n % workers]
-            while True:
-                try:
-                    kind, item = queue.get(timeout=5.0)
-                    break
-                except queue_module.Empty:
-                    if not proc.is_alive():
-                        raise SearcherError(f"the reading process died (exit code {proc.exitcode})") from None
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-        for proc, queue in zip(procs, queues, strict=True):
-            proc.join()
-            queue.close()
-            queue.join_thread()
-
-
-def _work(queue, func, items, first: int, step: int) -> None:
-    parent = os.getppid()
-
-    def put(item) -> None:
-        # A writer killed with SIGKILL never reads again: rather than wait forever on a
-        # full queue, the worker notices it has been orphaned and ends.
-        while True:
-            try:
-                queue.put(item, timeout=1.0)
-                return
-            except queue_module.Full:
-                if os.getppid() != parent:
-                    os._exit(1)
-
-    try:
-        for n in range(first, len(items), step):
-            put(("ok", func(items[n])))
-    except BaseException as e:  # handed to the writer, which raises it where the serial run would
-        try:
-            pickle.loads(pickle.dumps(e))
-        except Exception:
-            e = SearcherError(f"{type(e).__name__}: {e}")
-        put(("error", e))
-    queue.close()
-    queue.join_thread()
+    return one

@@ -16,7 +16,7 @@ from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, 
 from searcher.analysis import NewsAnalyzer, analyzer
 
 #: Bumped whenever a change to the schema or the analysis makes old indexes unreadable or wrong.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: The name of the file that marks a folder as a searcher index (beside Whoosh's own files).
 META_FILE = "searcher.json"
 
@@ -64,7 +64,9 @@ def build_schema() -> Schema:
         # document without a date the largest column value, which puts undated
         # articles last when sorting by date ascending; this field does the same
         # for newest-first, where sorting ``date`` in reverse would put them first.
-        age=NUMERIC(bits=64, sortable=True),
+        # One term per article (no tiers, shift_step=0): only the column is sorted on, and
+        # the term is looked up for the undated ones alone; tiers made 16 terms an article.
+        age=NUMERIC(bits=64, sortable=True, shift_step=0),
         place=KEYWORD(commas=True, lowercase=False, scorable=False),
         country=KEYWORD(commas=True, lowercase=False, scorable=False),
         region=KEYWORD(commas=True, lowercase=False, scorable=False),

@@ -81,6 +81,8 @@ class SegmentWriter(writing.SegmentWriter):
         self._merged: list[tuple[Any, int, dict[int, int] | None]] = []
         #: an estimate of the memory the buffered postings hold, for a caller that bounds it
         self.buffered_bytes = 0
+        # finished segments of unlocked writers, added to the index at this one's commit
+        self._adopted: list[Any] = []
 
     def add_document(self, **fields: Any) -> None:
         self._check_state()
@@ -142,6 +144,23 @@ class SegmentWriter(writing.SegmentWriter):
         self.buffered_bytes += nbytes + added * POSTING_OVERHEAD
         self._added = True
         self.docnum += 1
+
+    def adopt(self, segments: list[Any]) -> None:
+        """Add ``segments`` to the index at this writer's commit: finished segments of
+        writers of the same index made without the lock (``SegmentWriter(ix, _lk=False)``),
+        as Whoosh's multiprocessing writer adds its sub-writers' with ``multisegment=True``."""
+        self._check_state()
+        self._adopted.extend(segments)
+
+    @property
+    def adopted(self) -> list[Any]:
+        """The segments :meth:`adopt` was given, not yet committed."""
+        return list(self._adopted)
+
+    def _merge_segments(self, mergetype: Any, optimize: Any, merge: Any) -> list[Any]:
+        # The merge policy sees the segments committed before this writer began; adopted
+        # ones join the index as they are and are merged, if small, by a later commit.
+        return super()._merge_segments(mergetype, optimize, merge) + self._adopted
 
     def add_reader(self, reader: Any) -> None:
         # Merging a segment at commit: its stored fields and columns are copied now, as

@@ -30,7 +30,7 @@ def _articles(prefix: str, n: int) -> list[Article]:
 
 @pytest.fixture
 def built(new_index):
-    """An index of two segments (two commits): returns its folder."""
+    """An index of two commits, a segment or more each (one per worker): returns its folder."""
     ix = new_index()
     ix.add_articles(_articles("a", 30))
     ix.add_articles(_articles("b", 5))
@@ -63,7 +63,7 @@ def test_healthy_index_is_ok(built):
     assert report.ok, report.problems
     assert report.problems == []
     assert report.articles == 35
-    assert report.segments == 2
+    assert report.segments >= 2
     assert not any("orphan" in n for n in report.notes)
 
 
@@ -197,7 +197,8 @@ def test_searcher_check_from_the_cli(built, tmp_path):
 
     runner = CliRunner()
     healthy = runner.invoke(app, ["check", "-i", str(built)])
-    assert healthy.exit_code == 0 and ": ok (35 articles in 2 segments)" in healthy.output
+    segments = len(TOC.read(FileStorage(str(built)), "MAIN").segments)
+    assert healthy.exit_code == 0 and f": ok (35 articles in {segments} segments)" in healthy.output
     segment, seg_file = _segment(built)
     os.truncate(seg_file, seg_file.stat().st_size // 2)
     damaged = runner.invoke(app, ["check", "-i", str(built), "--json"])

@@ -209,7 +209,9 @@ def test_coordination_drift_on_long_result_lists(tmp_path, gazetteer):
     # Whoosh recounts the terms of a coordinated OR when it simplifies its matcher (every
     # 10 hits), so identical articles after the "erbil" postings end score differently.
     # The explanation is the score without that recount, and names the other value.
-    index = searcher.Index.create(tmp_path / "ix", gazetteer=gazetteer)
+    # One process writes one segment, in the order given: the recount depends on that order.
+    settings = searcher.IndexSettings(workers=0)
+    index = searcher.Index.create(tmp_path / "ix", gazetteer=gazetteer, settings=settings)
     arts = [searcher.Article(id=f"e{i}", title="Erbil report", body="missile erbil strike") for i in range(3)]
     arts += [searcher.Article(id=f"m{i}", title="Report", body="missile strike base") for i in range(17)]
     index.add_articles(arts)

@@ -10,7 +10,7 @@ import pytest
 
 import searcher
 from searcher.model import ReadError
-from searcher.pipeline import _can_fork
+from searcher.writers import can_fork as _can_fork
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

@@ -1,0 +1,350 @@
+"""Preparing and writing articles in worker processes, each into a segment of its own.
+
+An indexing run's work is almost all per article: read, extract places and dates,
+sign, analyse, invert and write. Only two things need the whole run in one place:
+the near-duplicate clusters, which depend on the order articles are indexed in,
+and the commit, which needs the index's lock. So :class:`SegmentPool` gives the
+run's items to ``workers`` forked processes, worker ``i`` taking items ``i``,
+``i + workers``, ... Each worker prepares its items and sends back a summary
+without the documents (ids, signatures, dates); the run assigns cluster ids in
+order and sends them back; the worker then writes those documents into a new
+segment of its own, without the lock. At a commit, each worker finishes its
+segment and hands it over, and the run adds them to the index's table of contents
+(``SegmentWriter.adopt``), as Whoosh's multiprocessing writer does with
+``multisegment=True``. No document crosses between processes, and the process
+that holds the lock only assigns clusters, deletes and merges.
+
+With ``workers`` 0, or without ``fork``, the same steps run in this process, and
+the index holds the same articles, clusters and terms either way.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import functools
+import gc
+import multiprocessing
+import os
+import pickle
+import queue as queue_module
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
+
+from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.index import FileIndex
+
+from searcher.model import SearcherError
+from searcher.pipeline import Prepared
+from searcher.segwriter import SegmentWriter
+
+T = TypeVar("T")
+
+#: items with documents a worker may have prepared and not yet been told to write
+AHEAD = 4
+#: seconds between checks that the other side of a queue is still alive
+PATIENCE = 1.0
+
+
+def can_fork() -> bool:
+    """True where worker processes are used: Linux with ``fork`` and more than one core."""
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and (os.cpu_count() or 1) > 1
+    )
+
+
+def summary(prepared: Prepared) -> Prepared:
+    """``prepared`` without its documents: what the run needs to assign clusters."""
+    return dataclasses.replace(
+        prepared, articles=[dataclasses.replace(r, doc=None) for r in prepared.articles]
+    )
+
+
+class _UnlockedStorage(FileStorage):
+    """The index's folder for writers that never commit: without the temporary folder each
+    Whoosh writer makes (``MAIN.tmp``) and only its commit or cancel removes, which such a
+    writer would leave behind (this package's writer never uses it)."""
+
+    def temp_storage(self, name: str | None = None) -> RamStorage:
+        return RamStorage()
+
+
+class _Segments:
+    """The writing side of one worker: documents go into a segment, made when first needed."""
+
+    def __init__(self, ix: Any) -> None:
+        if isinstance(ix.storage, FileStorage):
+            ix = FileIndex(_UnlockedStorage(ix.storage.folder), schema=ix.schema, indexname=ix.indexname)
+        self.ix = ix
+        self.writer: SegmentWriter | None = None
+
+    def write(self, prepared: Prepared, clusters: Sequence[str]) -> None:
+        if self.writer is None:
+            # No lock: the run that asked for this holds it, as Whoosh's sub-writers do.
+            self.writer = SegmentWriter(self.ix, _lk=False, compound=False)
+        for ready, cluster in zip(prepared.articles, clusters, strict=True):
+            ready.doc["cluster"] = cluster
+            self.writer.add_document(**ready.doc)
+
+    @property
+    def buffered(self) -> int:
+        return self.writer.buffered_bytes if self.writer is not None else 0
+
+    def finish(self) -> Any | None:
+        """Write the segment's files; its Whoosh segment object, or None if nothing was written."""
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return None
+        if not writer._added:
+            writer._close_segment()
+            return None
+        return writer._finalize_segment()
+
+    def discard(self) -> None:
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            try:
+                writer._close_segment()
+            except OSError:
+                pass  # its files are removed with every other uncommitted one
+
+
+class SegmentPool(Generic[T]):
+    """``func`` of each of ``items`` in order, with the documents written where they were made.
+
+    Iterating gives each item's :class:`Prepared` without documents. For each item with
+    articles the caller then calls :meth:`write` with their cluster ids, before it takes
+    the next item. :meth:`flush` finishes the segments of everything written so far and
+    returns them, for the caller's locked writer to adopt at its commit.
+
+    >>> pool = SegmentPool(ix, prepare, files, workers=2)  # doctest: +SKIP
+    >>> for item in pool:  # doctest: +SKIP
+    ...     pool.write([clusterer.assign(a.id, a.sig, a.day) for a in item.articles])
+    >>> writer.adopt(pool.flush()); writer.commit(); pool.close()  # doctest: +SKIP
+    """
+
+    def __init__(self, ix: Any, func: Callable[[T], Prepared], items: Sequence[T], workers: int = 0) -> None:
+        self.ix = ix
+        self.func = func
+        self.items = items
+        self.workers = min(workers, len(items)) if len(items) >= 2 and can_fork() else 0
+        self._unwritten: int | None = None  # the worker whose item waits for write()
+        self._local = _Segments(ix)
+        self._local_item: Prepared | None = None
+        self._buffered = [0] * max(1, self.workers)
+        if self.workers:
+            self._start()
+
+    # The run's side
+
+    def __iter__(self) -> Iterator[Prepared]:
+        for n, item in enumerate(self.items):
+            if self._unwritten is not None:
+                raise RuntimeError("write() was not called for the previous item's articles")
+            if self.workers:
+                w = n % self.workers
+                kind, payload, buffered = self._receive(w, ("item", "item error"))
+                if kind == "item error":
+                    raise payload
+                self._buffered[w] = buffered
+                prepared = payload
+            else:
+                prepared = self.func(item)
+                self._local_item = prepared
+            if prepared.articles:
+                self._unwritten = n % self.workers if self.workers else 0
+            yield summary(prepared) if not self.workers else prepared
+
+    def write(self, clusters: Sequence[str]) -> None:
+        """Write the articles of the item just given, with these cluster ids."""
+        w, self._unwritten = self._unwritten, None
+        if w is None:
+            raise RuntimeError("write() without an item whose articles wait for it")
+        if self.workers:
+            self._back[w].put(("write", list(clusters)))
+        else:
+            prepared, self._local_item = self._local_item, None
+            self._local.write(prepared, clusters)
+            self._buffered[0] = self._local.buffered
+
+    @property
+    def buffered_bytes(self) -> int:
+        """The postings the writing side holds, as last reported (a worker's report lags
+        by the few items it has prepared ahead)."""
+        return sum(self._buffered)
+
+    def flush(self) -> list[Any]:
+        """Finish the segments of everything written so far; the Whoosh segments to adopt."""
+        if not self.workers:
+            segment = self._local.finish()
+            self._buffered[0] = 0
+            return [segment] if segment is not None else []
+        for back in self._back:
+            back.put(("flush", None))
+        segments = []
+        for w in range(self.workers):
+            _, segment, buffered = self._receive(w, ("segment",))
+            self._buffered[w] = buffered
+            if segment is not None:
+                segments.append(segment)
+        return segments
+
+    def close(self) -> None:
+        """Stop the workers; what they wrote and no one adopted stays behind as files no
+        table of contents names, which the next commit removes."""
+        self._local.discard()
+        if not self.workers:
+            return
+        for back in self._back:
+            back.put(("stop", None))
+        for proc in self._procs:
+            proc.join(timeout=PATIENCE)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+        for q in (*self._out, *self._back):
+            q.close()
+            q.join_thread()
+        self.workers = 0
+
+    def __enter__(self) -> SegmentPool[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        # Fork: the workers inherit the loaded modules, the gazetteer if it is loaded and
+        # ``items``, without pickling any of it.
+        ctx = multiprocessing.get_context("fork")
+        self._out = [ctx.Queue(2 * AHEAD + 2) for _ in range(self.workers)]
+        self._back = [ctx.Queue() for _ in range(self.workers)]
+        self._stash: list[deque] = [deque() for _ in range(self.workers)]
+        self._procs = [
+            ctx.Process(target=_work, args=(self, w), daemon=True) for w in range(self.workers)
+        ]
+        for proc in self._procs:
+            proc.start()
+
+    def _receive(self, w: int, wanted: tuple[str, ...]) -> tuple[str, Any, int]:
+        """The next message of worker ``w`` of one of the ``wanted`` kinds; items that come
+        before a wanted segment wait in the stash for their turn."""
+        stash = self._stash[w]
+        if "item" in wanted and stash:
+            return stash.popleft()
+        while True:
+            try:
+                message = self._out[w].get(timeout=PATIENCE * 5)
+            except queue_module.Empty:
+                if not self._procs[w].is_alive():
+                    raise SearcherError(f"an indexing process died (exit code {self._procs[w].exitcode})") from None
+                continue
+            kind = message[0]
+            if kind == "error":  # writing failed: nothing after it can be trusted
+                raise message[1]
+            if kind in wanted:
+                return message
+            stash.append(message)
+
+
+def _work(pool: SegmentPool, w: int) -> None:
+    """A worker's loop: prepare its items, write those the run sends cluster ids for, and
+    hand over its segment when asked."""
+    # The run's objects (the gazetteer above all) came with the fork and live as long as
+    # this process: frozen, the collector never walks them, and their pages stay shared.
+    gc.freeze()
+    gc.disable()
+    parent = os.getppid()
+    out, back = pool._out[w], pool._back[w]
+    segments = _Segments(pool.ix)
+    pending: deque[Prepared] = deque()
+
+    def put(message: tuple) -> None:
+        # A run killed with SIGKILL never reads again: rather than wait forever on a full
+        # queue, the worker notices it has been orphaned and ends.
+        while True:
+            try:
+                out.put(message, timeout=PATIENCE)
+                return
+            except queue_module.Full:
+                if os.getppid() != parent:
+                    os._exit(1)
+
+    def handle(block: bool) -> bool | None:
+        """Act on one message from the run: False once it says stop, None if none was waiting."""
+        while True:
+            try:
+                kind, payload = back.get(timeout=PATIENCE) if block else back.get_nowait()
+                break
+            except queue_module.Empty:
+                if not block:
+                    return None
+                if os.getppid() != parent:
+                    os._exit(1)
+        if kind == "write":
+            segments.write(pending.popleft(), payload)
+        elif kind == "flush":
+            put(("segment", segments.finish(), 0))
+            give_back_memory()
+        else:
+            return False
+        return True
+
+    try:
+        stopped = False
+        for n in range(w, len(pool.items), pool.workers):
+            try:
+                prepared = pool.func(pool.items[n])
+            except BaseException as e:  # raised by the run where the serial run would raise it
+                put(("item error", _picklable(e), segments.buffered))
+                break
+            put(("item", summary(prepared), segments.buffered))
+            if prepared.articles:
+                pending.append(prepared)
+            # Write what the run has sent cluster ids for; wait for it when too far ahead.
+            while (done := handle(block=len(pending) > AHEAD)) is True:
+                pass
+            if done is False:
+                stopped = True
+                break
+        while not stopped and handle(block=True):
+            pass
+    except BaseException as e:
+        segments.discard()
+        put(("error", _picklable(e), 0))
+    out.close()
+    out.join_thread()
+    os._exit(0)
+
+
+def _picklable(e: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(e))
+        return e
+    except Exception:
+        return SearcherError(f"{type(e).__name__}: {e}")
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def give_back_memory() -> None:
+    """Return the memory a committed batch freed to the system.
+
+    A batch is millions of small objects, freed at commit among a few that live on
+    (cluster ids, the run's bookkeeping); glibc keeps the pages they pin, and the
+    process grew by about 10 MB a commit until it did this (``tests/test_memory.py``).
+    """
+    trim = _malloc_trim()
+    gc.collect()
+    if trim is not None:
+        trim(0)
