@@ -21,6 +21,7 @@ from itertools import islice
 from pathlib import Path
 
 from whoosh.index import FileIndex, LockError, clean_files
+from whoosh.writing import OPTIMIZE
 
 from searcher.clusters import Clusterer
 from searcher.committed import Committed
@@ -29,7 +30,7 @@ from searcher.extract import Gazetteer, extract
 from searcher.model import Article, IndexLockedError, IndexSummary, IndexWriteError, OptimizeSummary, ReadError
 from searcher.pipeline import Prepared, once, preparer, ready
 from searcher.readers import iter_files, read_capped
-from searcher.segwriter import SegmentWriter
+from searcher.segwriter import SegmentWriter, merge_tiered
 from searcher.writers import SegmentPool, give_back_memory
 
 #: progress(files_done, files_total, what): ``what`` is the file being read, or
@@ -122,7 +123,7 @@ class _Batches:
             try:
                 if self.pool is not None:
                     writer.adopt(self.pool.flush())
-                writer.commit(optimize=optimize)
+                writer.commit(mergetype=OPTIMIZE if optimize else merge_tiered)
             except BaseException as e:
                 self._close_pool()
                 if not writer.is_closed:  # the workers failed before it could commit

@@ -191,6 +191,38 @@ class SegmentWriter(writing.SegmentWriter):
         self.fieldwriter.close()
 
 
+#: segments of the same order of size (by tens of articles) merged into one at a commit
+MERGE_FACTOR = 10
+
+
+def merge_tiered(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
+    """A Whoosh merge policy (``writer.commit(mergetype=merge_tiered)``): wherever
+    :data:`MERGE_FACTOR` segments hold the same order of magnitude of articles, merge them.
+
+    Each commit of an indexing run adds a segment per worker. Whoosh's ``MERGE_SMALL``
+    merged small segments so often that the merges, which the run waits for, took
+    longer than the writing. Merged by tens, an article is rewritten once per order
+    of magnitude the index grows by, and the index keeps fewer than ``MERGE_FACTOR``
+    segments of each size (Lucene's log merge policy, by article counts).
+    """
+    levels: dict[int, list[Any]] = {}
+    empty = []  # every article deleted: dropped at no cost
+    for segment in segments:
+        live = segment.doc_count()
+        if live:
+            levels.setdefault(len(str(live)), []).append(segment)
+        else:
+            empty.append(segment)
+    merged = empty + [s for level in levels.values() if len(level) >= MERGE_FACTOR for s in level]
+    if not merged:
+        return list(segments)
+    for segment in merged:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s not in merged]
+
+
 def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes, list]], lengths: Any,
                    codec: Any, merged: list[tuple[Any, int, dict[int, int] | None]] = ()) -> None:
     """Write every term of ``inverted``, and of the ``merged`` segment readers (each with
@@ -327,11 +359,12 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
 
 def _merged_terms(terms: dict[bytes, list], sources: list, fieldname: str, fmt: Any) -> Iterator[tuple[bytes, list]]:
     """(term, flat postings) in term order, this batch's postings first, then each merged segment's."""
-    streams = [zip(sorted(terms), repeat(-1))]
-    streams += [zip(reader.lexicon(fieldname), repeat(i)) for i, (reader, _, _) in enumerate(sources)]
+    streams = [zip(sorted(terms), repeat(-1), repeat(None))]
+    streams += [_term_infos(reader, fieldname, i) for i, (reader, _, _) in enumerate(sources)]
     current = None
     flat: list = []
-    for tbytes, i in heapq.merge(*streams):
+    # (term, stream) never repeats, so the term infos are never compared
+    for tbytes, i, info in heapq.merge(*streams):
         if tbytes != current:
             if current is not None:
                 yield current, flat
@@ -339,15 +372,24 @@ def _merged_terms(terms: dict[bytes, list], sources: list, fieldname: str, fmt: 
             flat = list(terms.get(tbytes, ()))
         if i >= 0:
             reader, base, docmap = sources[i]
-            flat += _read_postings(reader, fieldname, tbytes, fmt, base, docmap)
+            flat += _read_postings(reader, info, fmt, base, docmap)
     if current is not None:
         yield current, flat
 
 
-def _read_postings(reader: Any, fieldname: str, tbytes: bytes, fmt: Any, base: int,
-                   docmap: dict[int, int] | None) -> list:
+def _term_infos(reader: Any, fieldname: str, i: int) -> Iterator[tuple[bytes, int, Any]]:
+    """A segment's terms of one field in order, each with its term info: read in one pass
+    through the term file, where looking each term up would hash it and seek twice."""
+    for (name, tbytes), info in reader._terms.items_from(fieldname, b""):
+        if name != fieldname:
+            return
+        yield tbytes, i, info
+
+
+def _read_postings(reader: Any, info: Any, fmt: Any, base: int, docmap: dict[int, int] | None) -> list:
     """A segment's postings of one term as a flat list, renumbered, without deleted documents."""
-    m = reader._terms.matcher(fieldname, tbytes, fmt)
+    terms = reader._terms
+    m = terms._codec.postings_reader(terms._postfile, info, fmt)
     out: list = []
     if isinstance(m, W3LeafMatcher):
         while True:
