@@ -1,9 +1,21 @@
 import pickle
+import re
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from whoosh.fields import TEXT
 
-from searcher.analysis import STOP_WORDS, analyzer, terms
+from searcher.analysis import (
+    _FAST_TOKEN_PATTERN,
+    _TABLE_LIMIT,
+    STOP_WORDS,
+    TOKEN_PATTERN,
+    NewsAnalyzer,
+    _Terms,
+    analyzer,
+    terms,
+)
 
 
 def test_snowball_stems_and_lowercases():
@@ -57,3 +69,89 @@ def test_fused_analyzer_equals_the_whoosh_filter_chain(text):
     fused, chain = analyzer(), reference_analyzer()
     assert _tokens(fused, text) == _tokens(chain, text)
     assert _tokens(fused, text, removestops=False) == _tokens(chain, text, removestops=False)
+
+
+def test_fast_token_pattern_matches_token_pattern_on_news():
+    text = "The U.S. and U.K.'s e.g. A.B.C.D. 1,000.5 3.5% Iran's Iran’s a.b.c x.y. _a.b. 1.a. _.b. é.t.é. a..b a.,b."
+    assert re.findall(_FAST_TOKEN_PATTERN, text) == re.findall(TOKEN_PATTERN, text)
+
+
+# Letters, digits and underscores, with and without a dot after them, the separators the
+# pattern keeps inside a token, and characters whose case folding or class is unusual.
+token_chars = st.lists(
+    st.sampled_from(["a", "Z.", "é.", "1", "1.", "_", "_.", ".", ",", "'", "’", " ", "İ", "ß", "\u0301", "²", "中"]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=1000)
+@given(token_chars | st.text())
+def test_fast_token_pattern_makes_the_same_tokens(text):
+    spans = [m.span() for m in re.finditer(TOKEN_PATTERN, text)]
+    assert [m.span() for m in re.finditer(_FAST_TOKEN_PATTERN, text)] == spans
+
+
+def _field_index(text, stops, field_boost):
+    field = TEXT(analyzer=NewsAnalyzer(stops=stops), phrase=True, field_boost=field_boost)
+    return list(field.index(text))
+
+
+def _types(postings):
+    return [tuple(map(type, p)) for p in postings]
+
+
+# A small vocabulary, so that terms repeat, and stop words, so that positions skip.
+news_words = st.sampled_from(["oil", "Oil", "oils", "the", "of", "U.S.", "US", "Iran's", "iran", "café", "cafe",
+                              "1,000", "missiles", "missile", "and", "The", "e.g.", "Zürich"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(news_words | token_chars, max_size=60).map(" ".join),
+    st.booleans(),
+    st.sampled_from([1.0, 2.0, 0.3, 3]),
+    st.sampled_from([0, 3, 100_000]),
+)
+def test_postings_equal_whoosh_field_index(text, stops, field_boost, cache_size):
+    a = NewsAnalyzer(stops=stops, cache_size=cache_size)
+    want = _field_index(text, stops, field_boost)
+    for _ in range(2):  # with the words first unknown, then cached (or the cache full)
+        got = a.postings(text, field_boost)
+        assert got == want
+        assert _types(got) == _types(want)
+    assert len(a._terms) <= cache_size
+
+
+@pytest.mark.parametrize("times", [1, 2, 3, 1000, 1001])
+def test_postings_of_a_term_repeated_far_apart(times):
+    # Gaps past 255 and lists past 1000 positions are pickled differently.
+    text = " ".join(["oil"] + [f"w{i}" for i in range(300)] + ["oil"] * times)
+    assert NewsAnalyzer().postings(text, 2.0) == _field_index(text, True, 2.0)
+
+
+def test_postings_of_a_text_longer_than_the_tables():
+    text = "The " + " ".join(["oil", "of", "gas", "oil"] * (_TABLE_LIMIT // 3)) + " coal"
+    assert NewsAnalyzer().postings(text) == _field_index(text, True, 1.0)
+
+
+def test_postings_keep_an_empty_term_apart_from_a_stop_word():
+    # No English stem is empty, but another language's stemmer might make one.
+    def stem(word):
+        return "" if word == "zz" else word
+
+    a = NewsAnalyzer()
+    a._stem = stem
+    a._terms = _Terms(a)
+    field = TEXT(analyzer=a, phrase=True)
+    for text in ["zz oil zz", "the zz of oil", "oil the oil zz zz gas"]:
+        assert a.postings(text) == list(field.index(text))
+    assert a.postings("zz")[0][0] == b""
+
+
+def test_postings_share_no_bytes_between_texts():
+    # The writer pickles a term's values together, and pickle writes a shared object once.
+    a = NewsAnalyzer()
+    for text in ["oil prices", "oil prices oil"]:  # every term once, or not
+        one, two = a.postings(text), a.postings(text)
+        assert one == two
+        assert all(x is not y for p, q in zip(one, two, strict=True) for x, y in zip(p[::3], q[::3], strict=True))
