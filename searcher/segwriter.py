@@ -20,12 +20,15 @@ them ready-made, so a worker process can analyse while this one writes.
 from __future__ import annotations
 
 import heapq
+import struct
 import zlib
 from array import array
 from collections.abc import Iterator
 from hashlib import md5
-from itertools import repeat
-from pickle import dumps
+from io import BytesIO
+from itertools import accumulate, repeat
+from pickle import dumps, loads
+from pickle import load as pickle_load
 from typing import Any
 
 from whoosh import writing
@@ -33,7 +36,6 @@ from whoosh.codec.whoosh3 import (
     COMPRESSION_MIN_SIZE,
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
-    W3LeafMatcher,
     W3TermInfo,
     _lenfield,
 )
@@ -53,6 +55,7 @@ POSTING_OVERHEAD = 56
 TERM_OVERHEAD = 200
 
 _TERMINFO = W3TermInfo._struct
+_BLOCK_SIZE = struct.Struct("!i")
 
 
 class SegmentWriter(writing.SegmentWriter):
@@ -387,32 +390,59 @@ def _term_infos(reader: Any, fieldname: str, i: int) -> Iterator[tuple[bytes, in
 
 
 def _read_postings(reader: Any, info: Any, fmt: Any, base: int, docmap: dict[int, int] | None) -> list:
-    """A segment's postings of one term as a flat list, renumbered, without deleted documents."""
+    """A segment's postings of one term as a flat list, renumbered, without deleted documents.
+
+    The term's blocks are read straight from the bytes :func:`write_postings` lays out (a
+    header, then per block its size, a pickled info tuple and the pickled, perhaps
+    compressed, ids, weights and values): a Whoosh matcher per term cost ten times as much,
+    and merges read every term of every merged segment."""
     terms = reader._terms
-    m = terms._codec.postings_reader(terms._postfile, info, fmt)
+    if info.is_inlined():  # written by Whoosh with inlined postings: its matcher reads them
+        return _read_postings_by_matcher(terms._codec.postings_reader(terms._postfile, info, fmt), base, docmap)
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps the unpacked 1-tuple
+        (length,) = length
+    raw = terms._postfile.get(offset, length)
+    fixed = fmt.fixed_value_size()
     out: list = []
-    if isinstance(m, W3LeafMatcher):
-        while True:
-            m._read_ids()
-            m._read_weights()
-            m._read_values()
-            ids, weights, values = m._ids, m._weights, m._values
-            if len(values) != len(ids) or values[0] is None:
-                values = (b"",) * len(ids)
+    pos = 4  # past the header
+    while True:
+        (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
+        block = BytesIO(raw[pos + 4:pos + 4 + abs(size)])
+        count, _, _, comp, _, _ = pickle_load(block)
+        data = block.read()
+        ids, weights, values = loads(zlib.decompress(data) if comp else data)
+        ids = list(accumulate(ids))
+        if weights is None or isinstance(weights, float):
+            weights = repeat(1.0 if weights is None else weights, count)
+        if fixed is None or fixed < 0:
+            if len(values) != count:
+                values = repeat(b"", count)
+        elif fixed == 0:
+            values = repeat(b"", count)
+        else:
+            values = [values[i:i + fixed] for i in range(0, len(values), fixed)]
+        if docmap is None:
             for d, w, v in zip(ids, weights, values, strict=True):
-                new = base + d if docmap is None else docmap.get(d)
+                out += (base + d, w, v)
+        else:
+            for d, w, v in zip(ids, weights, values, strict=True):
+                new = docmap.get(d)
                 if new is not None:
                     out += (new, w, v)
-            if m._lastblock:
-                break
-            m._goto(m._nextoffset)
-    else:  # postings inlined in the term's info
-        while m.is_active():
-            d = m.id()
-            new = base + d if docmap is None else docmap.get(d)
-            if new is not None:
-                out += (new, m.weight(), m.value() or b"")
-            m.next()
+        if size < 0:
+            return out
+        pos += 4 + size
+
+
+def _read_postings_by_matcher(m: Any, base: int, docmap: dict[int, int] | None) -> list:
+    out: list = []
+    while m.is_active():
+        d = m.id()
+        new = base + d if docmap is None else docmap.get(d)
+        if new is not None:
+            out += (new, m.weight(), m.value() or b"")
+        m.next()
     return out
 
 
