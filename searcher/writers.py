@@ -30,7 +30,7 @@ import pickle
 import queue as queue_module
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from whoosh.filedb.filestore import FileStorage, RamStorage
@@ -127,11 +127,11 @@ class SegmentPool(Generic[T]):
     >>> writer.adopt(pool.flush()); writer.commit(); pool.close()  # doctest: +SKIP
     """
 
-    def __init__(self, ix: Any, func: Callable[[T], Prepared], items: Sequence[T], workers: int = 0) -> None:
+    def __init__(self, ix: Any, func: Callable[[T], Prepared], items: Iterable[T], workers: int = 0) -> None:
         self.ix = ix
         self.func = func
         self.items = items
-        self.workers = min(workers, len(items)) if len(items) >= 2 and can_fork() else 0
+        self.workers = workers if workers > 0 and can_fork() else 0
         self._unwritten: int | None = None  # the worker whose item waits for write()
         self._local = _Segments(ix)
         self._local_item: Prepared | None = None
@@ -142,22 +142,44 @@ class SegmentPool(Generic[T]):
     # The run's side
 
     def __iter__(self) -> Iterator[Prepared]:
-        for n, item in enumerate(self.items):
-            if self._unwritten is not None:
-                raise RuntimeError("write() was not called for the previous item's articles")
-            if self.workers:
-                w = n % self.workers
-                kind, payload, buffered = self._receive(w, ("item", "item error"))
-                if kind == "item error":
-                    raise payload
-                self._buffered[w] = buffered
-                prepared = payload
-            else:
+        if not self.workers:
+            for item in self.items:
+                self._check_written()
                 prepared = self.func(item)
                 self._local_item = prepared
+                if prepared.articles:
+                    self._unwritten = 0
+                yield summary(prepared)
+            return
+        items = iter(self.items)
+        fed = n = 0
+        more = True
+        while True:
+            self._check_written()
+            # Items go to the workers in turn, each kept AHEAD items ahead of the run.
+            while more and fed < n + self.workers * AHEAD:
+                try:
+                    item = next(items)
+                except StopIteration:
+                    more = False
+                    break
+                self._in[fed % self.workers].put(("item", item))
+                fed += 1
+            if n == fed:
+                return
+            w = n % self.workers
+            kind, prepared, buffered = self._receive(w, ("item", "item error"))
+            if kind == "item error":
+                raise prepared
+            self._buffered[w] = buffered
             if prepared.articles:
-                self._unwritten = n % self.workers if self.workers else 0
-            yield summary(prepared) if not self.workers else prepared
+                self._unwritten = w
+            yield prepared
+            n += 1
+
+    def _check_written(self) -> None:
+        if self._unwritten is not None:
+            raise RuntimeError("write() was not called for the previous item's articles")
 
     def write(self, clusters: Sequence[str]) -> None:
         """Write the articles of the item just given, with these cluster ids."""
@@ -165,7 +187,7 @@ class SegmentPool(Generic[T]):
         if w is None:
             raise RuntimeError("write() without an item whose articles wait for it")
         if self.workers:
-            self._back[w].put(("write", list(clusters)))
+            self._in[w].put(("write", list(clusters)))
         else:
             prepared, self._local_item = self._local_item, None
             self._local.write(prepared, clusters)
@@ -183,8 +205,8 @@ class SegmentPool(Generic[T]):
             segment = self._local.finish()
             self._buffered[0] = 0
             return [segment] if segment is not None else []
-        for back in self._back:
-            back.put(("flush", None))
+        for inbound in self._in:
+            inbound.put(("flush", None))
         segments = []
         for w in range(self.workers):
             _, segment, buffered = self._receive(w, ("segment",))
@@ -199,14 +221,14 @@ class SegmentPool(Generic[T]):
         self._local.discard()
         if not self.workers:
             return
-        for back in self._back:
-            back.put(("stop", None))
+        for inbound in self._in:
+            inbound.put(("stop", None))
         for proc in self._procs:
             proc.join(timeout=PATIENCE)
             if proc.is_alive():
                 proc.terminate()
                 proc.join()
-        for q in (*self._out, *self._back):
+        for q in (*self._out, *self._in):
             q.close()
             q.join_thread()
         self.workers = 0
@@ -219,10 +241,11 @@ class SegmentPool(Generic[T]):
 
     def _start(self) -> None:
         # Fork: the workers inherit the loaded modules, the gazetteer if it is loaded and
-        # ``items``, without pickling any of it.
+        # ``func``, without pickling any of it; only items and results cross.
         ctx = multiprocessing.get_context("fork")
         self._out = [ctx.Queue(2 * AHEAD + 2) for _ in range(self.workers)]
-        self._back = [ctx.Queue() for _ in range(self.workers)]
+        # to each worker, in the order the run decided them: items, cluster ids, flush, stop
+        self._in = [ctx.Queue() for _ in range(self.workers)]
         self._stash: list[deque] = [deque() for _ in range(self.workers)]
         self._procs = [
             ctx.Process(target=_work, args=(self, w), daemon=True) for w in range(self.workers)
@@ -252,14 +275,14 @@ class SegmentPool(Generic[T]):
 
 
 def _work(pool: SegmentPool, w: int) -> None:
-    """A worker's loop: prepare its items, write those the run sends cluster ids for, and
-    hand over its segment when asked."""
+    """A worker's loop: prepare the items it is given, write those the run sends cluster
+    ids for, and hand over its segment when asked, in the order the run asked."""
     # The run's objects (the gazetteer above all) came with the fork and live as long as
     # this process: frozen, the collector never walks them, and their pages stay shared.
     gc.freeze()
     gc.disable()
     parent = os.getppid()
-    out, back = pool._out[w], pool._back[w]
+    out, inbound = pool._out[w], pool._in[w]
     segments = _Segments(pool.ix)
     pending: deque[Prepared] = deque()
 
@@ -274,45 +297,37 @@ def _work(pool: SegmentPool, w: int) -> None:
                 if os.getppid() != parent:
                     os._exit(1)
 
-    def handle(block: bool) -> bool | None:
-        """Act on one message from the run: False once it says stop, None if none was waiting."""
+    def get() -> tuple[str, Any]:
         while True:
             try:
-                kind, payload = back.get(timeout=PATIENCE) if block else back.get_nowait()
-                break
+                return inbound.get(timeout=PATIENCE)
             except queue_module.Empty:
-                if not block:
-                    return None
                 if os.getppid() != parent:
                     os._exit(1)
-        if kind == "write":
-            segments.write(pending.popleft(), payload)
-        elif kind == "flush":
-            put(("segment", segments.finish(), 0))
-            give_back_memory()
-        else:
-            return False
-        return True
 
     try:
-        stopped = False
-        for n in range(w, len(pool.items), pool.workers):
-            try:
-                prepared = pool.func(pool.items[n])
-            except BaseException as e:  # raised by the run where the serial run would raise it
-                put(("item error", _picklable(e), segments.buffered))
+        failed = False
+        while True:
+            kind, payload = get()
+            if kind == "item":
+                if failed:
+                    continue  # the run stops at the item that failed
+                try:
+                    prepared = pool.func(payload)
+                except BaseException as e:  # raised by the run where the serial run would raise it
+                    put(("item error", _picklable(e), segments.buffered))
+                    failed = True
+                    continue
+                put(("item", summary(prepared), segments.buffered))
+                if prepared.articles:
+                    pending.append(prepared)
+            elif kind == "write":
+                segments.write(pending.popleft(), payload)
+            elif kind == "flush":
+                put(("segment", segments.finish(), 0))
+                give_back_memory()
+            else:
                 break
-            put(("item", summary(prepared), segments.buffered))
-            if prepared.articles:
-                pending.append(prepared)
-            # Write what the run has sent cluster ids for; wait for it when too far ahead.
-            while (done := handle(block=len(pending) > AHEAD)) is True:
-                pass
-            if done is False:
-                stopped = True
-                break
-        while not stopped and handle(block=True):
-            pass
     except BaseException as e:
         segments.discard()
         put(("error", _picklable(e), 0))
