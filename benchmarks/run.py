@@ -109,6 +109,12 @@ def _maxrss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def _children_maxrss_bytes() -> int:
+    """The peak resident set size of the largest child process that has ended (0 if none)."""
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
 def bench_engine(
     name: str, articles: Sequence[Article], queries: Sequence[Query], folder: Path
 ) -> tuple[dict[str, Any], list[list[str]]]:
@@ -140,6 +146,9 @@ def bench_engine(
         "index_mb": round(size / 1e6, 2),
         "index_peak_mb": round(max(0, peak - before) / 1e6, 1),
         "process_peak_mb": round(peak / 1e6, 1),
+        # searcher's worker processes, which prepare and write the articles: the largest one's
+        # peak resident size (pages it still shares with the indexing process included)
+        "workers_peak_mb": round(_children_maxrss_bytes() / 1e6, 1),
         "query_median_ms": round(statistics.median(latencies), 4) if latencies else None,
         "query_p95_ms": round(percentile(latencies, 95), 4) if latencies else None,
         "queries_with_hits": sum(1 for r in results if r),
@@ -319,6 +328,7 @@ TABLE_ROWS = (
     ("MB/s (indexing)", "mb_per_second"),
     ("index size MB", "index_mb"),
     ("peak memory MB (indexing)", "index_peak_mb"),
+    ("largest worker's peak MB", "workers_peak_mb"),
     ("query median ms", "query_median_ms"),
     ("query p95 ms", "query_p95_ms"),
     ("queries with hits", "queries_with_hits"),
