@@ -337,7 +337,8 @@ def add_articles(
         first = next(articles, None)
         if first is not None:
             gazetteer()  # loaded before the workers fork, so that they share it
-        batches.pool = pool = SegmentPool(ix, prepare, chain([first], articles) if first is not None else (), settings.workers)
+            articles = chain([first], articles)
+        batches.pool = pool = SegmentPool(ix, prepare, articles, settings.workers)
         for item in pool:
             article_id = item.key
             if article_id in pending:
