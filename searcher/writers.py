@@ -31,6 +31,7 @@ import queue as queue_module
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from whoosh.filedb.filestore import FileStorage, RamStorage
@@ -42,8 +43,11 @@ from searcher.segwriter import SegmentWriter
 
 T = TypeVar("T")
 
-#: items with documents a worker may have prepared and not yet been told to write
-AHEAD = 4
+#: items a worker is given at a time (fewer when items hold many articles): one message
+#: each way per chunk rather than per item, which had cost a third as much as the work
+CHUNK = 16
+#: chunks a worker may have been given and the run not yet taken back
+AHEAD = 2
 #: seconds between checks that the other side of a queue is still alive
 PATIENCE = 1.0
 
@@ -136,6 +140,8 @@ class SegmentPool(Generic[T]):
         self._local = _Segments(ix)
         self._local_item: Prepared | None = None
         self._buffered = [0] * max(1, self.workers)
+        # cluster ids the run assigned and has not yet sent, per worker: one list per item
+        self._writes: list[list[list[str]]] = [[] for _ in range(max(1, self.workers))]
         if self.workers:
             self._start()
 
@@ -152,30 +158,39 @@ class SegmentPool(Generic[T]):
                 yield summary(prepared)
             return
         items = iter(self.items)
-        fed = n = 0
+        chunks: deque[int] = deque()  # the worker of each chunk given out and not yet taken back
+        fed = articles = taken = 0
         more = True
         while True:
-            self._check_written()
-            # Items go to the workers in turn, each kept AHEAD items ahead of the run.
-            while more and fed < n + self.workers * AHEAD:
-                try:
-                    item = next(items)
-                except StopIteration:
+            # Chunks go to the workers in turn, each worker kept AHEAD chunks ahead of the run.
+            while more and len(chunks) < self.workers * AHEAD:
+                # Items of many articles (a feed, a dump) come fewer to a chunk, so that the
+                # documents a worker holds, prepared and not yet written, stay few.
+                size = max(1, min(CHUNK, CHUNK * taken // articles)) if articles else (CHUNK if taken else 1)
+                chunk = list(islice(items, size))
+                if not chunk:
                     more = False
                     break
-                self._in[fed % self.workers].put(("item", item))
+                w = fed % self.workers
+                self._in[w].put(("items", chunk))
+                chunks.append(w)
                 fed += 1
-            if n == fed:
+            if not chunks:
                 return
-            w = n % self.workers
-            kind, prepared, buffered = self._receive(w, ("item", "item error"))
-            if kind == "item error":
-                raise prepared
+            w = chunks.popleft()
+            _, summaries, buffered, error = self._receive(w, "items")
             self._buffered[w] = buffered
-            if prepared.articles:
-                self._unwritten = w
-            yield prepared
-            n += 1
+            for prepared in summaries:
+                self._check_written()
+                taken += 1
+                articles += len(prepared.articles)
+                if prepared.articles:
+                    self._unwritten = w
+                yield prepared
+            self._check_written()
+            if error is not None:
+                raise error
+            self._send_writes(w)
 
     def _check_written(self) -> None:
         if self._unwritten is not None:
@@ -187,16 +202,21 @@ class SegmentPool(Generic[T]):
         if w is None:
             raise RuntimeError("write() without an item whose articles wait for it")
         if self.workers:
-            self._in[w].put(("write", list(clusters)))
+            self._writes[w].append(list(clusters))
         else:
             prepared, self._local_item = self._local_item, None
             self._local.write(prepared, clusters)
             self._buffered[0] = self._local.buffered
 
+    def _send_writes(self, w: int) -> None:
+        if self._writes[w]:
+            self._in[w].put(("write", self._writes[w]))
+            self._writes[w] = []
+
     @property
     def buffered_bytes(self) -> int:
         """The postings the writing side holds, as last reported (a worker's report lags
-        by the few items it has prepared ahead)."""
+        by the chunks it has prepared ahead)."""
         return sum(self._buffered)
 
     def flush(self) -> list[Any]:
@@ -205,11 +225,12 @@ class SegmentPool(Generic[T]):
             segment = self._local.finish()
             self._buffered[0] = 0
             return [segment] if segment is not None else []
-        for inbound in self._in:
+        for w, inbound in enumerate(self._in):
+            self._send_writes(w)
             inbound.put(("flush", None))
         segments = []
         for w in range(self.workers):
-            _, segment, buffered = self._receive(w, ("segment",))
+            _, segment, buffered, _ = self._receive(w, "segment")
             self._buffered[w] = buffered
             if segment is not None:
                 segments.append(segment)
@@ -253,11 +274,11 @@ class SegmentPool(Generic[T]):
         for proc in self._procs:
             proc.start()
 
-    def _receive(self, w: int, wanted: tuple[str, ...]) -> tuple[str, Any, int]:
-        """The next message of worker ``w`` of one of the ``wanted`` kinds; items that come
-        before a wanted segment wait in the stash for their turn."""
+    def _receive(self, w: int, wanted: str) -> tuple[str, Any, int, Any]:
+        """The next message of worker ``w`` of the ``wanted`` kind; chunks that come before
+        a wanted segment wait in the stash for their turn."""
         stash = self._stash[w]
-        if "item" in wanted and stash:
+        if wanted == "items" and stash:
             return stash.popleft()
         while True:
             try:
@@ -269,7 +290,7 @@ class SegmentPool(Generic[T]):
             kind = message[0]
             if kind == "error":  # writing failed: nothing after it can be trusted
                 raise message[1]
-            if kind in wanted:
+            if kind == wanted:
                 return message
             stash.append(message)
 
@@ -309,28 +330,33 @@ def _work(pool: SegmentPool, w: int) -> None:
         failed = False
         while True:
             kind, payload = get()
-            if kind == "item":
+            if kind == "items":
                 if failed:
                     continue  # the run stops at the item that failed
-                try:
-                    prepared = pool.func(payload)
-                except BaseException as e:  # raised by the run where the serial run would raise it
-                    put(("item error", _picklable(e), segments.buffered))
-                    failed = True
-                    continue
-                put(("item", summary(prepared), segments.buffered))
-                if prepared.articles:
-                    pending.append(prepared)
+                summaries = []
+                error = None
+                for item in payload:
+                    try:
+                        prepared = pool.func(item)
+                    except BaseException as e:  # raised by the run where the serial run would raise it
+                        error = _picklable(e)
+                        failed = True
+                        break
+                    summaries.append(summary(prepared))
+                    if prepared.articles:
+                        pending.append(prepared)
+                put(("items", summaries, segments.buffered, error))
             elif kind == "write":
-                segments.write(pending.popleft(), payload)
+                for clusters in payload:
+                    segments.write(pending.popleft(), clusters)
             elif kind == "flush":
-                put(("segment", segments.finish(), 0))
+                put(("segment", segments.finish(), 0, None))
                 give_back_memory()
             else:
                 break
     except BaseException as e:
         segments.discard()
-        put(("error", _picklable(e), 0))
+        put(("error", _picklable(e), 0, None))
     out.close()
     out.join_thread()
     os._exit(0)

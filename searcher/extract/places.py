@@ -386,8 +386,11 @@ def _region_after(doc: _Doc, last: int, gaz: Gazetteer) -> frozenset[str] | None
         span = range(last + 1, last + 1 + length)
         if not doc.caps[last + 1] or not all(doc.joins(j) for j in span[1:]):
             continue
+        key = " ".join(doc.key(j) for j in span)
+        if gaz.caps_only(key) and not all(doc.upper(j) for j in span):
+            continue  # "Paris, Us" names no country, as "Us" alone names none
         codes = set()
-        for cand in gaz.candidates(" ".join(doc.key(j) for j in span)):
+        for cand in gaz.candidates(key):
             if cand.kind == "state":
                 codes.update((cand.region, cand.code))
             elif cand.kind == "country":
