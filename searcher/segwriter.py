@@ -19,16 +19,10 @@ them ready-made, so a worker process can analyse while this one writes.
 
 from __future__ import annotations
 
-import heapq
 import struct
 import zlib
 from array import array
-from collections.abc import Iterator
-from hashlib import md5
-from io import BytesIO
-from itertools import accumulate, repeat
-from pickle import dumps, loads
-from pickle import load as pickle_load
+from pickle import dumps
 from typing import Any
 
 from whoosh import writing
@@ -40,11 +34,12 @@ from whoosh.codec.whoosh3 import (
     W3TermInfo,
     _lenfield,
 )
-from whoosh.filedb.filetables import _lengths as _KEY_VALUE_LENGTHS
-from whoosh.filedb.filetables import md5_hash
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from searcher import termtable
+from searcher.merging import Rebased, merged_terms, rebased_blocks
 
 #: One posting: (term bytes, frequency, weight, encoded value), as ``FieldType.index`` yields.
 Posting = tuple[bytes, int, float, bytes]
@@ -206,37 +201,8 @@ class SegmentWriter(writing.SegmentWriter):
         self.fieldwriter.close()
 
 
-#: segments of the same order of size (by tens of articles) merged into one at a commit
-MERGE_FACTOR = 10
-
-
-def merge_tiered(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any]:
-    """A Whoosh merge policy (``writer.commit(mergetype=merge_tiered)``): wherever
-    :data:`MERGE_FACTOR` segments hold the same order of magnitude of articles, merge them.
-
-    Each commit of an indexing run adds a segment per worker. Whoosh's ``MERGE_SMALL``
-    merged small segments so often that the merges, which the run waits for, took
-    longer than the writing. Merged by tens, an article is rewritten once per order
-    of magnitude the index grows by, and the index keeps fewer than ``MERGE_FACTOR``
-    segments of each size (Lucene's log merge policy, by article counts).
-    """
-    levels: dict[int, list[Any]] = {}
-    empty = []  # every article deleted: dropped at no cost
-    for segment in segments:
-        live = segment.doc_count()
-        if live:
-            levels.setdefault(len(str(live)), []).append(segment)
-        else:
-            empty.append(segment)
-    merged = empty + [s for level in levels.values() if len(level) >= MERGE_FACTOR for s in level]
-    if not merged:
-        return list(segments)
-    for segment in merged:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
-    return [s for s in segments if s not in merged]
-
+#: terms written to the term table at a time
+_ROWS_AT_ONCE = 4096
 
 def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes, list]], lengths: Any,
                    codec: Any, merged: list[tuple[Any, int, dict[int, int] | None]] = ()) -> None:
@@ -249,6 +215,7 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
     if codec._inlinelimit > 1:
         raise ValueError("inlined postings are not supported")
     postfile = fieldwriter._postfile
+    tindex = termtable.compact(fieldwriter._tindex)
     fieldnames = set(inverted)
     for reader, _, _ in merged:
         fieldnames.update(name for name in reader.indexed_field_names() if name in schema)
@@ -256,7 +223,7 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
         terms = inverted.get(fieldname) or {}
         fieldobj = schema[fieldname]
         sources = [r for r in merged if fieldname in r[0].indexed_field_names()]
-        pairs = _merged_terms(terms, sources, fieldname, fieldobj.format) if sources else (
+        pairs = merged_terms(terms, sources, fieldname, fieldobj.format) if sources else (
             (t, terms[t]) for t in sorted(terms))
         started = False
         fixed = fieldobj.format.fixed_value_size()
@@ -267,12 +234,23 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
         for tbytes, flat in pairs:
             if not flat:
                 continue  # every posting of the term was deleted
+            if len(rows) >= _ROWS_AT_ONCE:
+                postfile.write(b"".join(out))
+                out.clear()
+                termtable.add_terms(tindex, rows)
+                rows.clear()
             if not started:
                 # Whoosh starts a field at its first posting: a field without any gets no id.
                 fieldwriter.start_field(fieldname, fieldobj)
                 prefix = pack_ushort(fieldwriter._fieldid)
                 started = True
             start = offset
+            if type(flat) is Rebased:
+                data, info = rebased_blocks(flat, compression)
+                out.append(data)
+                offset += len(data)
+                rows.append((prefix + tbytes, info + pack_long(start) + pack_int(len(data))))
+                continue
             out.append(WHOOSH3_HEADER_MAGIC)
             offset += 4
             if len(flat) == 3:
@@ -363,128 +341,10 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
                 0, total_weight, n, 0 if minlength is None else length_to_byte(minlength),
                 length_to_byte(maxlength), maxweight, ids[0], ids[-1],
             ) + pack_long(start) + pack_int(offset - start)))
-            if len(out) > 8192:
-                postfile.write(b"".join(out))
-                out.clear()
         postfile.write(b"".join(out))
-        _add_terms(fieldwriter._tindex, rows)
+        termtable.add_terms(tindex, rows)
         if started:
             fieldwriter.finish_field()
-
-
-def _merged_terms(terms: dict[bytes, list], sources: list, fieldname: str, fmt: Any) -> Iterator[tuple[bytes, list]]:
-    """(term, flat postings) in term order, this batch's postings first, then each merged segment's."""
-    streams = [zip(sorted(terms), repeat(-1), repeat(None))]
-    streams += [_term_infos(reader, fieldname, i) for i, (reader, _, _) in enumerate(sources)]
-    current = None
-    flat: list = []
-    # (term, stream) never repeats, so the term infos are never compared
-    for tbytes, i, info in heapq.merge(*streams):
-        if tbytes != current:
-            if current is not None:
-                yield current, flat
-            current = tbytes
-            flat = list(terms.get(tbytes, ()))
-        if i >= 0:
-            reader, base, docmap = sources[i]
-            flat += _read_postings(reader, info, fmt, base, docmap)
-    if current is not None:
-        yield current, flat
-
-
-def _term_infos(reader: Any, fieldname: str, i: int) -> Iterator[tuple[bytes, int, Any]]:
-    """A segment's terms of one field in order, each with its term info: read in one pass
-    through the term file, where looking each term up would hash it and seek twice."""
-    for (name, tbytes), info in reader._terms.items_from(fieldname, b""):
-        if name != fieldname:
-            return
-        yield tbytes, i, info
-
-
-def _read_postings(reader: Any, info: Any, fmt: Any, base: int, docmap: dict[int, int] | None) -> list:
-    """A segment's postings of one term as a flat list, renumbered, without deleted documents.
-
-    The term's blocks are read straight from the bytes :func:`write_postings` lays out (a
-    header, then per block its size, a pickled info tuple and the pickled, perhaps
-    compressed, ids, weights and values): a Whoosh matcher per term cost ten times as much,
-    and merges read every term of every merged segment."""
-    terms = reader._terms
-    if info.is_inlined():  # written by Whoosh with inlined postings: its matcher reads them
-        return _read_postings_by_matcher(terms._codec.postings_reader(terms._postfile, info, fmt), base, docmap)
-    offset, length = info.extent()
-    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps the unpacked 1-tuple
-        (length,) = length
-    raw = terms._postfile.get(offset, length)
-    fixed = fmt.fixed_value_size()
-    out: list = []
-    pos = 4  # past the header
-    while True:
-        (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
-        block = BytesIO(raw[pos + 4:pos + 4 + abs(size)])
-        count, _, _, comp, _, _ = pickle_load(block)
-        data = block.read()
-        ids, weights, values = loads(zlib.decompress(data) if comp else data)
-        ids = list(accumulate(ids))
-        if weights is None or isinstance(weights, float):
-            weights = repeat(1.0 if weights is None else weights, count)
-        if fixed is None or fixed < 0:
-            if len(values) != count:
-                values = repeat(b"", count)
-        elif fixed == 0:
-            values = repeat(b"", count)
-        else:
-            values = [values[i:i + fixed] for i in range(0, len(values), fixed)]
-        if docmap is None:
-            for d, w, v in zip(ids, weights, values, strict=True):
-                out += (base + d, w, v)
-        else:
-            for d, w, v in zip(ids, weights, values, strict=True):
-                new = docmap.get(d)
-                if new is not None:
-                    out += (new, w, v)
-        if size < 0:
-            return out
-        pos += 4 + size
-
-
-def _read_postings_by_matcher(m: Any, base: int, docmap: dict[int, int] | None) -> list:
-    out: list = []
-    while m.is_active():
-        d = m.id()
-        new = base + d if docmap is None else docmap.get(d)
-        if new is not None:
-            out += (new, m.weight(), m.value() or b"")
-        m.next()
-    return out
-
-
-def _add_terms(tindex: Any, rows: list[tuple[bytes, bytes]]) -> None:
-    """``tindex.add(key, value)`` for each row (keys ascending), in one write."""
-    if not rows:
-        return
-    if rows[0][0] <= tindex.lastkey:
-        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{rows[0][0]!r}")
-    dbfile = tindex.dbfile
-    buckets = tindex.buckets
-    hashed = tindex.hashfn is md5_hash
-    pos = dbfile.tell()
-    positions = []
-    out = []
-    for key, value in rows:
-        positions.append(pos)
-        out += (_KEY_VALUE_LENGTHS.pack(len(key), len(value)), key, value)
-        # md5_hash is the low 32 bits of the digest read as a big-endian number
-        h = int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big") if hashed else tindex.hashfn(key)
-        buckets[h & 255].append((h, pos))
-        pos += 8 + len(key) + len(value)
-    dbfile.write(b"".join(out))
-    index = tindex.index
-    try:
-        index.array.extend(array(index.typecode, positions))
-    except (OverflowError, TypeError):
-        index._retype(positions[-1])
-        index.array.extend(positions)
-    tindex.lastkey = rows[-1][0]
 
 
 def _length_lookup(lengths: Any, fieldname: str) -> list[int] | None:

@@ -22,6 +22,7 @@ from whoosh.analysis import StandardAnalyzer
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter as WhooshWriter
 
+from searcher import segwriter
 from searcher.analysis import NewsAnalyzer
 from searcher.schema import build_schema
 from searcher.segwriter import SegmentWriter
@@ -116,6 +117,23 @@ def test_long_posting_lists_split_into_the_same_blocks():
                       for i in range(300)])
     schema = _news_schema()
     assert _segment_files(_write(schema, [docs], WhooshWriter)) == _segment_files(_write(schema, [docs], AsWhoosh))
+
+
+def test_many_terms_give_the_same_bytes():
+    # More terms than the writer puts in the term table at a time, in several segments merged
+    # at the end: runs of rows, the compact hash buckets and the merge's stream of terms.
+    assert 3 * 40 * 50 > segwriter._ROWS_AT_ONCE
+    batches = [_numbered([{"title": f"t{b}x{i}", "body": " ".join(f"w{b}y{i}z{j}" for j in range(50))}
+                          for i in range(40)]) for b in range(3)]
+    for b, batch in enumerate(batches):
+        for d in batch:
+            d["id"] = f"{b}{d['id']}"
+    schema = _news_schema()
+    ours = _write(schema, batches, AsWhoosh, optimize=True)
+    theirs = _write(schema, batches, WhooshWriter, optimize=True)
+    assert _segment_files(ours) == _segment_files(theirs)
+    single = _numbered([{"title": "x", "body": " ".join(f"w{i}z{j}" for j in range(60))} for i in range(100)])
+    assert _segment_files(_write(schema, [single], WhooshWriter)) == _segment_files(_write(schema, [single], AsWhoosh))
 
 
 def test_merged_segments_and_deletions_give_the_same_bytes():
