@@ -27,10 +27,11 @@ from searcher.clusters import Clusterer
 from searcher.committed import Committed
 from searcher.documents import Documents
 from searcher.extract import Gazetteer, extract
+from searcher.merging import merge_tiered
 from searcher.model import Article, IndexLockedError, IndexSummary, IndexWriteError, OptimizeSummary, ReadError
 from searcher.pipeline import Prepared, once, preparer, ready
 from searcher.readers import iter_files, read_capped
-from searcher.segwriter import SegmentWriter, merge_tiered
+from searcher.segwriter import SegmentWriter
 from searcher.writers import SegmentPool, give_back_memory
 
 #: progress(files_done, files_total, what): ``what`` is the file being read, or
