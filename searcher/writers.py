@@ -140,6 +140,7 @@ class SegmentPool(Generic[T]):
         self._local = _Segments(ix)
         self._local_item: Prepared | None = None
         self._buffered = [0] * max(1, self.workers)
+        self._flushes = [0] * max(1, self.workers)  # flushes asked of each worker
         # cluster ids the run assigned and has not yet sent, per worker: one list per item
         self._writes: list[list[list[str]]] = [[] for _ in range(max(1, self.workers))]
         if self.workers:
@@ -178,8 +179,9 @@ class SegmentPool(Generic[T]):
             if not chunks:
                 return
             w = chunks.popleft()
-            _, summaries, buffered, error = self._receive(w, "items")
-            self._buffered[w] = buffered
+            _, summaries, (buffered, flushes), error = self._receive(w, "items")
+            if flushes == self._flushes[w]:  # a report from before a flush is out of date
+                self._buffered[w] = buffered
             for prepared in summaries:
                 self._check_written()
                 taken += 1
@@ -228,6 +230,7 @@ class SegmentPool(Generic[T]):
         for w, inbound in enumerate(self._in):
             self._send_writes(w)
             inbound.put(("flush", None))
+            self._flushes[w] += 1
         segments = []
         for w in range(self.workers):
             _, segment, buffered, _ = self._receive(w, "segment")
@@ -306,6 +309,7 @@ def _work(pool: SegmentPool, w: int) -> None:
     out, inbound = pool._out[w], pool._in[w]
     segments = _Segments(pool.ix)
     pending: deque[Prepared] = deque()
+    flushes = 0
 
     def put(message: tuple) -> None:
         # A run killed with SIGKILL never reads again: rather than wait forever on a full
@@ -345,12 +349,13 @@ def _work(pool: SegmentPool, w: int) -> None:
                     summaries.append(summary(prepared))
                     if prepared.articles:
                         pending.append(prepared)
-                put(("items", summaries, segments.buffered, error))
+                put(("items", summaries, (segments.buffered, flushes), error))
             elif kind == "write":
                 for clusters in payload:
                     segments.write(pending.popleft(), clusters)
             elif kind == "flush":
                 put(("segment", segments.finish(), 0, None))
+                flushes += 1
                 give_back_memory()
             else:
                 break
