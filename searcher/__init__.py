@@ -40,6 +40,7 @@ from searcher.model import (
 )
 from searcher.ranking import DEFAULT_RANKING, Ranking
 from searcher.search import SORTS, SearchOptions, run_search, similar
+from searcher.writers import built_apart
 
 __version__ = store.VERSION
 __all__ = [
@@ -121,10 +122,18 @@ class Index:
         """
         return cls(path, store.create(path), settings, gazetteer)
 
-    def gazetteer(self) -> Gazetteer:
-        """The place-name gazetteer, loaded on first use and kept for this index object."""
+    def gazetteer(self, *, compact: bool = False) -> Gazetteer:
+        """The place-name gazetteer, loaded on first use and kept for this index object.
+
+        ``compact`` builds it in a child process, so that the memory building it leaves
+        behind (about 45 MB) stays there: a second longer, and worth it before a large
+        indexing run forks its workers, which would each copy those pages.
+
+        >>> Index.create("/tmp/news-index").gazetteer().canonical("USA")
+        'United States'
+        """
         if self._gazetteer is None:
-            self._gazetteer = Gazetteer.load()
+            self._gazetteer = built_apart(Gazetteer.load) if compact else Gazetteer.load()
         return self._gazetteer
 
     def add(self, *paths: str | Path, progress: Progress | None = None) -> IndexSummary:

@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain
+from functools import partial
+from itertools import chain, islice
 from pathlib import Path
 
 from whoosh.index import FileIndex, LockError, clean_files
@@ -38,6 +39,10 @@ from searcher.writers import SegmentPool, give_back_memory
 #: ``COMMITTING`` while the last batch is written
 Progress = Callable[[int, int, str], None]
 COMMITTING = "(writing the index)"
+#: add_articles calls with fewer articles than this are indexed without worker processes
+SMALL_RUN = 64
+#: new files of at least this many bytes in all get a compact gazetteer (``Index.gazetteer``)
+LARGE_RUN_BYTES = 32 * 2**20
 
 
 @dataclass
@@ -250,14 +255,15 @@ def _known_files(ix: FileIndex) -> dict[str, tuple[str, int]]:
 def index_paths(
     ix: FileIndex,
     paths: Iterable[str | Path],
-    gazetteer: Callable[[], Gazetteer],
+    gazetteer: Callable[..., Gazetteer],
     settings: IndexSettings,
     progress: Progress | None = None,
 ) -> IndexSummary:
     """Bring the index up to date with the files under ``paths``.
 
     ``gazetteer`` is called once, and only if some file needs reading, so a run
-    with nothing changed does not pay for loading it.
+    with nothing changed does not pay for loading it; it is given ``compact=True``
+    (see ``Index.gazetteer``) when the new files are large.
     """
     started = time.monotonic()
     roots = [Path(p).resolve() for p in paths]
@@ -267,15 +273,16 @@ def index_paths(
     known = _known_files(ix)
     summary = IndexSummary()
     seen: set[str] = set()
-    if any(str(f) not in known for f, _ in files):
+    new = [f for f, _ in files if str(f) not in known]
+    if new:
         # Loaded before the workers fork, so that they share it; a run whose files are all
         # known may have nothing to read, and then does not pay for it.
-        gazetteer = once(gazetteer)
+        gazetteer = once(partial(gazetteer, compact=_large(new)))
         gazetteer()
     prepare = preparer(known, gazetteer, settings, Documents(ix.schema), _read_capped)
     with _Batches(ix, settings) as batches, ix.searcher() as committed, _collector_paused():
         clusterer = Clusterer(Committed(committed), memory=settings.cluster_memory)
-        batches.pool = pool = SegmentPool(ix, prepare, files, settings.workers if len(files) > 1 else 0)
+        batches.pool = pool = SegmentPool(ix, prepare, files, settings.workers if len(new) > 1 else 0)
         for done, item in enumerate(pool, 1):
             key = item.key
             seen.add(key)
@@ -335,11 +342,14 @@ def add_articles(
     with _Batches(ix, settings) as batches, ix.searcher() as s, _collector_paused():
         clusterer = Clusterer(Committed(s), memory=settings.cluster_memory)
         articles = iter(articles)
-        first = next(articles, None)
-        if first is not None:
+        first = list(islice(articles, SMALL_RUN))
+        if first:
             gazetteer()  # loaded before the workers fork, so that they share it
-            articles = chain([first], articles)
-        batches.pool = pool = SegmentPool(ix, prepare, articles, settings.workers)
+        articles = chain(first, articles)
+        # A few articles are indexed here: workers would cost more than they save, and
+        # leave a tiny segment each.
+        workers = settings.workers if len(first) == SMALL_RUN else 0
+        batches.pool = pool = SegmentPool(ix, prepare, articles, workers)
         for item in pool:
             article_id = item.key
             if article_id in pending:
@@ -364,6 +374,19 @@ def add_articles(
         batches.retire_pool()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _large(files: list[Path]) -> bool:
+    """True when ``files`` hold at least :data:`LARGE_RUN_BYTES`: a run worth a compact gazetteer."""
+    total = 0
+    for file in files:
+        try:
+            total += os.stat(file).st_size
+        except OSError:
+            continue  # read, and refused with its reason, later
+        if total >= LARGE_RUN_BYTES:
+            return True
+    return False
 
 
 def _clusters(clusterer: Clusterer, item: Prepared) -> list[str]:

@@ -106,3 +106,60 @@ def test_worker_error_is_raised_and_keeps_committed_batches(tmp_path, gazetteer,
     summary = ix.add(src)
     assert summary.unchanged == kept
     assert ReadError  # the module's errors stay importable
+
+
+def test_a_few_articles_are_indexed_without_workers(tmp_path, gazetteer):
+    from searcher import indexer
+
+    ix = searcher.Index.create(tmp_path / "ix", settings=searcher.IndexSettings(workers=2), gazetteer=gazetteer)
+    few = [searcher.Article(id=f"a{i}", title=f"Oil prices {i}", body="Oil prices rose in Houston.")
+           for i in range(indexer.SMALL_RUN - 1)]
+    ix.add_articles(few)
+    assert len(ix._ix._segments()) == 1  # one process wrote them: one segment, not one per worker
+    many = [searcher.Article(id=f"b{i}", title=f"Rain {i}", body="Rain fell on Paris.")
+            for i in range(indexer.SMALL_RUN)]
+    ix.add_articles(many)
+    assert len(ix._ix._segments()) == 3  # each of the two workers wrote a segment
+    assert len(ix) == 2 * indexer.SMALL_RUN - 1
+
+
+def test_large_runs_are_told_apart_by_their_bytes(tmp_path):
+    from searcher import indexer
+
+    small, large = tmp_path / "small.txt", tmp_path / "large.txt"
+    small.write_text("Oil prices rose.")
+    with open(large, "wb") as f:
+        f.truncate(indexer.LARGE_RUN_BYTES)  # sparse: its size, without the disk
+    assert not indexer._large([small, tmp_path / "gone.txt"])
+    assert indexer._large([small, large])
+
+
+def test_a_structure_built_apart_comes_back_whole():
+    import os
+
+    from searcher.writers import built_apart
+
+    built = built_apart(lambda: {"pid": os.getpid(), "places": ["Erbil", "Iraq"]})
+    assert built["places"] == ["Erbil", "Iraq"]
+    assert built["pid"] != os.getpid()  # built in another process
+
+
+def test_a_failing_build_apart_fails_here_too():
+    from searcher.writers import built_apart
+
+    calls = []
+
+    def make():
+        calls.append(1)
+        raise ValueError("no gazetteer")
+
+    with pytest.raises(ValueError, match="no gazetteer"):
+        built_apart(make)
+    assert len(calls) == 1  # the child's attempt ran in the child; this process tried once more
+
+
+def test_a_compact_gazetteer_finds_what_the_plain_one_finds(tmp_path, gazetteer):
+    compact = searcher.Index.create(tmp_path / "ix").gazetteer(compact=True)
+    for text in ["Iranian missiles hit bases near Erbil.", "PARIS, Ky., March 3 - The mayor said.",
+                 "Oil prices rose in Houston, Texas, and in Lagos."]:
+        assert compact.find(text) == gazetteer.find(text)
