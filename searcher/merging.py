@@ -150,16 +150,10 @@ def rebased_blocks(term: Rebased, compression: int) -> tuple[bytes, bytes]:
     the term's first and last ids change; the blocks are unpickled and pickled again
     (and recompressed at ``compression``) in C, without a Python object per posting.
     """
-    raw = _raw_postings(term.reader, term.info)
     base = term.base
     out = [WHOOSH3_HEADER_MAGIC]
-    pos = 4  # past the header
-    while True:
-        (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
-        block = BytesIO(raw[pos + 4:pos + 4 + abs(size)])
-        count, last, _, comp, minlength, maxlength = pickle_load(block)
-        data = block.read()
-        deltas, weights, values = loads(zlib.decompress(data) if comp else data)
+    for final, (count, last, _, _, minlength, maxlength), (deltas, weights, values) in _blocks(
+            _raw_postings(term.reader, term.info)):
         data = dumps(((deltas[0] + base, *deltas[1:]), weights, values), 2)
         comp = compression if len(data) >= COMPRESSION_MIN_SIZE else 0
         if comp:
@@ -173,10 +167,7 @@ def rebased_blocks(term: Rebased, compression: int) -> tuple[bytes, bytes]:
             top = 0
         info = dumps((count, last + base, top, comp, minlength, maxlength), 2)
         blocksize = len(info) + len(data)
-        out += (pack_int(-blocksize if size < 0 else blocksize), info, data)
-        if size < 0:
-            break
-        pos += 4 + size
+        out += (pack_int(-blocksize if final else blocksize), info, data)
     flags, weight, df, minlength, maxlength, maxweight, minid, maxid = _TERMINFO.unpack_from(term.info)
     info = _TERMINFO.pack(flags, weight, df, minlength, maxlength, maxweight, minid + base, maxid + base)
     return b"".join(out), info
@@ -191,16 +182,9 @@ def _read_postings(reader: Any, info: bytes, fmt: Any, base: int, docmap: dict[i
         terms = reader._terms
         matcher = terms._codec.postings_reader(terms._postfile, W3TermInfo.from_bytes(info), fmt)
         return _read_postings_by_matcher(matcher, base, docmap)
-    raw = _raw_postings(reader, info)
     fixed = fmt.fixed_value_size()
     out: list = []
-    pos = 4  # past the header
-    while True:
-        (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
-        block = BytesIO(raw[pos + 4:pos + 4 + abs(size)])
-        count, _, _, comp, _, _ = pickle_load(block)
-        data = block.read()
-        ids, weights, values = loads(zlib.decompress(data) if comp else data)
+    for _, (count, *_), (ids, weights, values) in _blocks(_raw_postings(reader, info)):
         ids = list(accumulate(ids))
         if weights is None or isinstance(weights, float):
             weights = repeat(1.0 if weights is None else weights, count)
@@ -219,8 +203,22 @@ def _read_postings(reader: Any, info: bytes, fmt: Any, base: int, docmap: dict[i
                 new = docmap.get(d)
                 if new is not None:
                     out += (new, w, v)
+    return out
+
+
+def _blocks(raw: bytes) -> Iterator[tuple[bool, tuple, tuple]]:
+    """Each block of a term's postings: whether it is the last, its info tuple (count, last
+    id, top weight, compression, shortest and longest length as bytes), and its (ids as
+    deltas, weights, values)."""
+    pos = 4  # past the header
+    while True:
+        (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
+        block = BytesIO(raw[pos + 4:pos + 4 + abs(size)])
+        info = pickle_load(block)
+        data = block.read()
+        yield size < 0, info, loads(zlib.decompress(data) if info[3] else data)
         if size < 0:
-            return out
+            return
         pos += 4 + size
 
 
