@@ -223,15 +223,9 @@ class NewsAnalyzer(Tokenizer):
         if len(kept) <= _SHORT_TEXT and len(set(kept)) == len(kept):
             # The usual title: every term once, so the whole list is made in C.
             return list(zip(map(str.encode, kept), repeat(1), repeat(weight), map(_ONCE_HEAD.__add__, once[first:end])))
-        positions: dict[str, list[int]] = {}
-        for p, term in enumerate(kept, first):
-            if term in positions:
-                positions[term].append(p)
-            else:
-                positions[term] = [p]
         out = []
         ints = _INT
-        for term, where in positions.items():
+        for term, where in _positions(kept, first).items():
             if len(where) == 1:
                 out.append((term.encode(), 1, weight, _ONCE_HEAD + once[where[0]]))
                 continue
@@ -278,11 +272,19 @@ class _Terms(dict):
 
 def _postings_of_long_text(kept: list[str], first: int, field_boost: float) -> list[tuple[bytes, int, float, bytes]]:
     """:meth:`NewsAnalyzer.postings` for a text too long for the tables, by Whoosh's encoding."""
+    return [(term.encode(), len(where), float(len(where)) * field_boost, _POSITIONS.encode(where))
+            for term, where in _positions(kept, first).items()]
+
+
+def _positions(kept: list[str], first: int) -> dict[str, list[int]]:
+    """Each term of ``kept`` with its positions, counted from ``first``, in first-seen order."""
     positions: dict[str, list[int]] = {}
     for p, term in enumerate(kept, first):
-        positions.setdefault(term, []).append(p)
-    return [(term.encode(), len(where), float(len(where)) * field_boost, _POSITIONS.encode(where))
-            for term, where in positions.items()]
+        if term in positions:
+            positions[term].append(p)
+        else:
+            positions[term] = [p]
+    return positions
 
 
 # Whoosh encodes a term's positions as pack_uint(count) + pickle.dumps(deltas, 2). The

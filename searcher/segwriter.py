@@ -19,7 +19,6 @@ them ready-made, so a worker process can analyse while this one writes.
 
 from __future__ import annotations
 
-import struct
 import zlib
 from array import array
 from pickle import dumps
@@ -56,7 +55,6 @@ TERM_OVERHEAD = 200
 COMPRESSION = 1
 
 _TERMINFO = W3TermInfo._struct
-_BLOCK_SIZE = struct.Struct("!i")
 
 
 class SegmentWriter(writing.SegmentWriter):
