@@ -443,3 +443,12 @@ def test_reuters_dates_from_datelines_on_a_held_out_file(held_out: dict) -> None
     """The <DATE> day from the text alone (dateline and year hint): 0.91 on reut2-015; most misses are
     datelines a day off the wire's time stamp, or stories without a body, so without a dateline."""
     assert held_out["dates"]["accuracy"] >= 0.89, held_out["dates"]
+
+
+def test_a_candidate_pickles_as_every_one_of_its_fields() -> None:
+    import pickle
+
+    from searcher.extract.gazetteer import Candidate
+
+    cand = Candidate("Paris", "city", "United States", "US", 25_000, False, "US.TX", True)
+    assert pickle.loads(pickle.dumps(cand)) == cand
