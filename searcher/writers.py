@@ -267,8 +267,8 @@ class SegmentPool(Generic[T]):
             self._flushes[w] += 1
         segments = []
         for w in range(self.workers):
-            _, segment, buffered, _ = self._receive(w, "segment")
-            self._buffered[w] = buffered
+            _, segment = self._receive(w, "segment")
+            self._buffered[w] = 0
             if segment is not None:
                 segments.append(segment)
         return segments
@@ -311,7 +311,7 @@ class SegmentPool(Generic[T]):
         for proc in self._procs:
             proc.start()
 
-    def _receive(self, w: int, wanted: str) -> tuple[str, Any, int, Any]:
+    def _receive(self, w: int, wanted: str) -> tuple:
         """The next message of worker ``w`` of the ``wanted`` kind; chunks that come before
         a wanted segment wait in the stash for their turn."""
         stash = self._stash[w]
@@ -388,14 +388,14 @@ def _work(pool: SegmentPool, w: int) -> None:
                 for clusters in payload:
                     segments.write(pending.popleft(), clusters)
             elif kind == "flush":
-                put(("segment", segments.finish(), 0, None))
+                put(("segment", segments.finish()))
                 flushes += 1
                 give_back_memory()
             else:
                 break
     except BaseException as e:
         segments.discard()
-        put(("error", _picklable(e), 0, None))
+        put(("error", _picklable(e)))
     out.close()
     out.join_thread()
     os._exit(0)
