@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from types import MappingProxyType
@@ -315,6 +315,16 @@ class Gazetteer:
     def candidates(self, key: str) -> Sequence[Candidate]:
         """What a :func:`name_key` can denote, best first (country, state, city; primary name; population)."""
         return self._candidates.get(key, ())
+
+    @property
+    def names(self) -> Mapping[str, Sequence[Candidate]]:
+        """Every :func:`name_key` the gazetteer knows, with its candidates (see :meth:`candidates`)."""
+        return self._candidates
+
+    @property
+    def spans(self) -> Mapping[str, int]:
+        """The most tokens a name starting with each key has, for every key some name starts with."""
+        return self._span
 
     def span(self, first_key: str) -> int:
         """The most tokens a name starting with this key has (0 when no name starts with it)."""

@@ -54,14 +54,13 @@ PlaceMatch(places=['Erbil', 'Iran', 'Iraq'], countries=['Iraq', 'Iran'])
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import compress
 from typing import TYPE_CHECKING
 
-from searcher.extract.names import name_key
+from searcher.extract.words import Doc
 
 if TYPE_CHECKING:
     from searcher.extract.gazetteer import Candidate, Gazetteer
@@ -74,12 +73,6 @@ _LEAD_MIN_WORDS = 60  # a lead is a sentence or two: web pages often give each i
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n|\n[ \t]+(?=\S)")
 _SENTENCE_END = re.compile(r"[a-z0-9)][.!?]['\"\u201d\u2019)]*(?:\s|$)")
 
-# A word: an abbreviation with dots ("U.S.", "D.C.") or letters with inner apostrophes ("d'Ivoire").
-_TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
-_SPLIT = re.compile(f"({_TOKEN.pattern})")
-_POSSESSIVE = ("'s", "\u2019s")
-# What may stand between two words of one name: spaces, a hyphen, the dot of "St. Louis".
-_JOIN = re.compile(r"[ \t]*[.]?[ \t]*[-\u2010\u2013]?[ \t]*")
 
 _TITLES = frozenset("""mr mrs ms miss mister dr sir lord lady dame madam president senator sen rep representative
 gov governor gen general col colonel capt captain lt lieutenant sgt sergeant adm admiral cmdr commander maj major
@@ -156,109 +149,34 @@ class _Mention:
     qualifies: _Mention | None = None
 
 
-class _Doc:
-    """The words of a text and the gaps around them, with what the rules ask about them.
-
-    Built with one ``re.split`` and list comprehensions; per-word work (keys, gap checks, line styles)
-    is done only for the few words the rules look at, which keeps ``find`` at a few milliseconds.
-    """
-
-    def __init__(self, text: str) -> None:
-        parts = _SPLIT.split(text)
-        self.gaps = parts[0::2]  # gaps[i] stands before words[i]; the last one after the last word
-        self.written = parts[1::2]
-        self.words = [w[:-2] if w.endswith(_POSSESSIVE) else w for w in self.written]  # "Iraq's"
-        self.caps = [w[0].isupper() for w in self.words]
-        self.newline_before = ["\n" in g for g in self.gaps[:-1]]
-        if self.newline_before:
-            self.newline_before[0] = True
-        self.line_of = list(accumulate(self.newline_before))
-        self.lower_words = {w.lower() for w, cap in zip(self.words, self.caps, strict=True) if not cap}
-        self._keys: dict[int, str] = {}
-        self._styles: dict[int, tuple[bool, bool]] = {}
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-    def key(self, i: int) -> str:
-        key = self._keys.get(i)
-        if key is None:
-            key = self._keys[i] = name_key(self.words[i])
-        return key
-
-    def upper(self, i: int) -> bool:
-        word = self.words[i]
-        return len(word) > 1 and word.isupper()  # dots are not cased: "U.S." is in capitals
-
-    def _flat_gap(self, i: int) -> str | None:
-        gap = self.gaps[i]
-        if i == 0 or gap.count("\n") > 1:
-            return None
-        return gap.replace("\n", " ")  # wrapped lines still join words ("New\nJersey"); blank lines do not
-
-    def joins(self, i: int) -> bool:
-        """True when word ``i`` may continue the name of the word before it (spaces, a hyphen, "St.")."""
-        flat = self._flat_gap(i)
-        return flat is not None and (flat == " " or _JOIN.fullmatch(flat) is not None)
-
-    def next_to(self, last: int) -> bool:
-        """True when the word after word ``last`` follows it as part of one phrase: no possessive, no punctuation
-        ("New York's Times Square" is no "New York Times")."""
-        return last + 1 < len(self.words) and not self.possessive(last) and self.plain(last + 1)
-
-    def possessive(self, i: int) -> bool:
-        """True for a word written with "'s" ("Iraq's")."""
-        return len(self.written[i]) != len(self.words[i])
-
-    def plain(self, i: int) -> bool:
-        """True when only spaces (or one line break) separate word ``i`` from the word before it."""
-        flat = self._flat_gap(i)
-        return flat is not None and flat.strip(" \t") == ""
-
-    def style(self, i: int) -> tuple[bool, bool]:
-        """(title case, capitals) of word ``i``'s line: most longer words capitalised / most in capitals."""
-        line = self.line_of[i]
-        if line not in self._styles:
-            lo, hi = bisect_left(self.line_of, line), bisect_right(self.line_of, line)
-            words = self.words[lo:hi]
-            long_words = [w[0].isupper() for w in words if len(w) > 3]
-            words = [w.isupper() for w in words if len(w) > 1]
-            self._styles[line] = (len(long_words) >= 3 and sum(long_words) >= 0.85 * len(long_words),
-                                  bool(words) and sum(words) >= 0.6 * len(words))
-        return self._styles[line]
-
-    def initial(self, i: int) -> bool:
-        """True for a capital letter standing for a name: "A." in "George A. Ferris"."""
-        return i < len(self.words) and len(self.words[i]) == 1 and self.caps[i] and self.gaps[i + 1].startswith(".")
-
-    def name_like(self, i: int, gaz: Gazetteer) -> bool:
-        """True for a capitalised word that is probably part of a person's name: no function word, no
-        country or state, never written lower-case in the text ("Jesse" in "Jesse Jackson", "Healy" in
-        "David Healy"); a town's name may be a person's ("Nigel Lawson")."""
-        if not 0 <= i < len(self.words) or not self.caps[i] or self.upper(i):
-            return False
-        key = self.key(i)
-        return (key not in _FUNCTION and key not in _TITLES and key not in _ORGANISATIONS
-                and key not in self.lower_words and all(c.kind == "city" for c in gaz.candidates(key)))
+def _name_like(doc: Doc, i: int, gaz: Gazetteer) -> bool:
+    """True for a capitalised word that is probably part of a person's name: no function word, no
+    country or state, never written lower-case in the text ("Jesse" in "Jesse Jackson", "Healy" in
+    "David Healy"); a town's name may be a person's ("Nigel Lawson")."""
+    if not 0 <= i < len(doc.words) or not doc.caps[i] or doc.upper(i):
+        return False
+    key = doc.keys[i]
+    return (key not in _FUNCTION and key not in _TITLES and key not in _ORGANISATIONS
+            and not doc.writes_lower(key) and all(c.kind == "city" for c in gaz.candidates(key)))
 
 
-def _match(doc: _Doc, gaz: Gazetteer) -> list[_Mention]:
+def _match(doc: Doc, gaz: Gazetteer) -> list[_Mention]:
     """Longest-first matches of names starting with a capitalised word."""
     mentions: list[_Mention] = []
-    n, after = len(doc), 0
-    for i in [i for i, cap in enumerate(doc.caps) if cap]:
+    n, after, caps, keys, gaps, spans, names = doc.n, 0, doc.caps, doc.keys, doc.gaps, gaz.spans, gaz.names
+    # Only the few capitalised words that start some name (one in three) are looked at one by one.
+    for i in compress(compress(range(n), caps), map(spans.__contains__, compress(keys, caps))):
         if i < after:
             continue
-        first_key = doc.key(i)
-        for length in range(min(gaz.span(first_key), n - i), 0, -1):
-            last = i + length - 1
-            if length == 1:
-                key = first_key
-            elif not doc.caps[last] or not all(doc.joins(j) for j in range(i + 1, last + 1)):
+        # A name runs on over words joined to the one before it, as far as the longest name could reach.
+        end, reach = i + 1, i + min(spans[keys[i]], n - i)
+        while end < reach and (gaps[end] == " " or doc.joins(end)):
+            end += 1
+        for last in range(end - 1, i - 1, -1):
+            if last > i and not caps[last]:
                 continue
-            else:
-                key = " ".join(doc.key(j) for j in range(i, last + 1))
-            cands = gaz.candidates(key)
+            key = " ".join(keys[i:last + 1]) if last > i else keys[i]
+            cands = names.get(key)
             if cands:
                 mentions.append(_Mention(i, last, key, cands))
                 after = last + 1
@@ -273,16 +191,16 @@ def find_places(text: str, gaz: Gazetteer) -> PlaceMatch:
     >>> find_places("Reading the report in Paris, Mr. Jackson said U.S. forces left.", Gazetteer.load())
     PlaceMatch(places=['Paris', 'United States'], countries=['France', 'United States'])
     """
-    doc = _Doc(text)
+    doc = Doc(text)
     persons: set[str] = set()
     organisations: set[str] = set()
     kept: list[_Mention] = []
     datelines = _datelines(doc)
     in_dateline = {j for span in datelines for j in span}
     # "TETERBORO, N.J.", "Billings, Mont.": the state, even when the town is unknown; "Mont" is no place.
-    abbreviated = {j: state for j in range(1, len(doc))
-                   if doc.caps[j] and "," in doc.gaps[j] and (state := _abbreviated_state(doc, j, gaz)) is not None}
-    kept.extend(_Mention(j, j, doc.key(j), (state,), dateline=j in in_dateline) for j, state in abbreviated.items())
+    abbreviated = {j: state for j in doc.after_comma()
+                   if doc.caps[j] and doc.caps[j - 1] and (state := _abbreviated_state(doc, j, gaz)) is not None}
+    kept.extend(_Mention(j, j, doc.keys[j], (state,), dateline=j in in_dateline) for j, state in abbreviated.items())
     for m in _match(doc, gaz):
         best = m.cands[0]
         if m.first in abbreviated or best.kind == "blocked":
@@ -294,13 +212,13 @@ def find_places(text: str, gaz: Gazetteer) -> PlaceMatch:
         if doc.gaps[m.first].endswith("<") and doc.gaps[m.last + 1].startswith(">"):
             continue  # a stock symbol: "Union Carbide <UK>"
         if best.kind != "country" and (
-                m.first > 0 and doc.caps[m.first - 1] and doc.key(m.first - 1) in _FEATURES and doc.plain(m.first)
-                or m.last + 1 < len(doc) and doc.caps[m.last + 1] and doc.key(m.last + 1) in _FEATURES_AFTER
+                m.first > 0 and doc.caps[m.first - 1] and doc.keys[m.first - 1] in _FEATURES and doc.plain(m.first)
+                or m.last + 1 < doc.n and doc.caps[m.last + 1] and doc.keys[m.last + 1] in _FEATURES_AFTER
                 and doc.next_to(m.last) and not doc.style(m.first)[0]):
             continue  # "Lake Victoria", "Victoria Street": named after the place, elsewhere
         m.dateline = m.first in in_dateline or (
-            doc.newline_before[m.first] and span_upper and doc.gaps[m.last + 1].startswith(","))
-        if m.first > 0 and doc.caps[m.first - 1] and doc.key(m.first - 1) in _TITLES and doc.joins(m.first):
+            (m.first == 0 or "\n" in doc.gaps[m.first]) and span_upper and doc.gaps[m.last + 1].startswith(","))
+        if m.first > 0 and doc.caps[m.first - 1] and doc.keys[m.first - 1] in _TITLES and doc.joins(m.first):
             persons.add(m.key)  # "President Lincoln", "Mr. Jackson"
             continue
         headline = doc.style(m.first)[0]
@@ -311,17 +229,17 @@ def find_places(text: str, gaz: Gazetteer) -> PlaceMatch:
                 organisations.add(m.key)  # "Midland Bank", "Delta Air Lines Inc", "Liberal Party"
             continue
         if best.kind in ("city", "state") and single and not span_upper and not headline and not m.dateline:
-            if doc.plain(m.first) and doc.name_like(m.first - 1, gaz):
+            if doc.plain(m.first) and _name_like(doc, m.first - 1, gaz):
                 persons.add(m.key)  # "Jesse Jackson": a surname, here and wherever else the text uses it
                 continue
             following = m.last + 1
             if doc.next_to(m.last) and (
-                    doc.name_like(following, gaz) or doc.initial(following)):
+                    _name_like(doc, following, gaz) or doc.initial(following)):
                 continue  # "David Healy", "George A. Ferris": a first name here; "Chicago Board" is still Chicago
         if best.kind == "country" and not m.dateline and _currency_follows(doc, m.last):
             continue  # "U.S. dlrs", "Swiss francs": a currency, not a place
         if best.kind == "city" and not m.dateline and (
-                gaz.is_common(m.key) or (single and m.key in doc.lower_words)):
+                gaz.is_common(m.key) or (single and doc.writes_lower(m.key))):
             if m.region_after is None:
                 continue
         if span_upper and not m.dateline and not gaz.caps_only(m.key):
@@ -334,11 +252,12 @@ def find_places(text: str, gaz: Gazetteer) -> PlaceMatch:
     mentions = [m for m in kept if m.dateline or m.region_after is not None or not _named_otherwise(
         doc, m, persons, organisations)]
     lead_end = _lead_end(text)
-    lead_words = len(doc) if lead_end == len(text) else max(_LEAD_MIN_WORDS, len(_TOKEN.findall(text, 0, lead_end)))
+    lead_words = doc.n if lead_end == len(text) else max(
+        _LEAD_MIN_WORDS, doc.words_before_break(text.count("\n", 0, lead_end)))
     return _resolve(mentions, {m.first for m in mentions if m.first < lead_words})
 
 
-def _named_otherwise(doc: _Doc, m: _Mention, persons: set[str], organisations: set[str]) -> bool:
+def _named_otherwise(doc: Doc, m: _Mention, persons: set[str], organisations: set[str]) -> bool:
     """True when the text uses this name elsewhere for a person or an organisation, and so here too.
 
     Reporters give the full name once ("Mr. Jackson", "Midland Bank Plc") and then the short one
@@ -351,18 +270,22 @@ def _named_otherwise(doc: _Doc, m: _Mention, persons: set[str], organisations: s
 
 def _lead_end(text: str) -> int:
     """Where the lead ends: at the first paragraph break after a sentence (the whole text if none)."""
+    start = 0
     for m in _PARAGRAPH_BREAK.finditer(text):
-        if _SENTENCE_END.search(text, 0, m.start()):
+        # Searching on from the previous break finds what a search from 0 would: a sentence end that
+        # reached past that break (a line break, not ".!?") would have been found before it.
+        if _SENTENCE_END.search(text, start, m.start()):
             return m.start()
+        start = m.start()
     return len(text)
 
 
-def _abbreviated_state(doc: _Doc, j: int, gaz: Gazetteer) -> Candidate | None:
+def _abbreviated_state(doc: Doc, j: int, gaz: Gazetteer) -> Candidate | None:
     """The US state abbreviated by word ``j`` with its dot ("N.J.", "Calif."), if it follows "Name,"."""
-    if j == 0 or j >= len(doc) or not doc.caps[j - 1] or doc.gaps[j].strip() != ",":
+    if j == 0 or j >= doc.n or not doc.caps[j - 1] or doc.gaps[j].strip() != ",":
         return None
     word, following = doc.words[j], doc.gaps[j + 1]
-    if word == "W" and j + 1 < len(doc) and doc.words[j + 1] == "Va" and following.strip() == ".":
+    if word == "W" and j + 1 < doc.n and doc.words[j + 1] == "Va" and following.strip() == ".":
         word, following = "W.Va", doc.gaps[j + 2]
     if not word.endswith("."):
         # "Mass.", or "Minn," as agencies sometimes write it without the dot
@@ -372,21 +295,21 @@ def _abbreviated_state(doc: _Doc, j: int, gaz: Gazetteer) -> Candidate | None:
     return gaz.state_abbreviation(word)
 
 
-def _region_after(doc: _Doc, last: int, gaz: Gazetteer) -> frozenset[str] | None:
+def _region_after(doc: Doc, last: int, gaz: Gazetteer) -> frozenset[str] | None:
     """The codes of the country or state named right after ``Name,``, if any.
 
     "Paris, Texas" gives {"US.TX", "US"}, "Nice, France" {"FR"}, "Atlanta, Georgia" {"GE", "US.GA", "US"}.
     """
-    if last + 1 >= len(doc) or doc.gaps[last + 1].strip() != ",":
+    if last + 1 >= doc.n or doc.gaps[last + 1].strip() != ",":
         return None
     state = _abbreviated_state(doc, last + 1, gaz)
     if state is not None:
         return frozenset((state.region, state.code))
-    for length in range(min(4, len(doc) - last - 1), 0, -1):
+    for length in range(min(4, doc.n - last - 1), 0, -1):
         span = range(last + 1, last + 1 + length)
         if not doc.caps[last + 1] or not all(doc.joins(j) for j in span[1:]):
             continue
-        key = " ".join(doc.key(j) for j in span)
+        key = " ".join(doc.keys[j] for j in span)
         if gaz.caps_only(key) and not all(doc.upper(j) for j in span):
             continue  # "Paris, Us" names no country, as "Us" alone names none
         codes = set()
@@ -501,52 +424,48 @@ def _sorted(counts: Counter[str]) -> list[str]:
     return [name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def _datelines(doc: _Doc) -> list[range]:
+def _datelines(doc: Doc) -> list[range]:
     """The words of a dateline, the place a story was filed from: "SALVADOR, Feb 26 -", "Toronto, March 10 -".
 
     A dateline opens one of the first lines: capitalised words (and commas) then a month and a day.
     """
     found: list[range] = []
-    n = len(doc)
-    for line in range(1, _DATELINE_LINES + 1):
-        i = bisect_left(doc.line_of, line)  # the line's first word
-        if i >= n:
-            break
-        if not doc.caps[i]:
+    n, caps, keys, gaps = doc.n, doc.caps, doc.keys, doc.gaps
+    for i in doc.line_starts[:_DATELINE_LINES]:  # each line's first word
+        if not caps[i]:
             continue
         for j in range(i + 1, min(n, i + _DATELINE_WORDS + 1)):
-            if doc.newline_before[j]:
-                break
-            if doc.key(j) in _MONTHS and doc.caps[j] and _DATELINE_GAP.fullmatch(doc.gaps[j]) and (
-                    _DAY_AFTER.match(doc.gaps[j + 1])):
+            if "\n" in gaps[j]:
+                break  # the next line
+            if keys[j] in _MONTHS and caps[j] and _DATELINE_GAP.fullmatch(gaps[j]) and _DAY_AFTER.match(gaps[j + 1]):
                 found.append(range(i, j))
                 break
-            if not doc.caps[j] and doc.key(j) not in _PARTICLES:
+            if not caps[j] and keys[j] not in _PARTICLES:
                 break
     return found
 
 
-def _currency_follows(doc: _Doc, last: int) -> bool:
+def _currency_follows(doc: Doc, last: int) -> bool:
     """True when a currency comes right after word ``last``: "U.S. dlrs", "Swiss francs", "Hong Kong dollar"."""
-    return doc.next_to(last) and doc.key(last + 1) in _CURRENCIES
+    return doc.next_to(last) and doc.keys[last + 1] in _CURRENCIES
 
 
-def _organisation_follows(doc: _Doc, first: int, last: int, headline: bool) -> bool:
+def _organisation_follows(doc: Doc, first: int, last: int, headline: bool) -> bool:
     """True when the name at ``first..last`` starts an organisation's name: "Midland Bank Plc", "Delta Air Lines".
 
     Not after "of" ("Bank of Tokyo Ltd" is named after the place). In a headline, where every word
     is capitalised, only the word right after counts ("MIDLAND BANK CUTS RATES").
     """
-    if first > 0 and doc.key(first - 1) in _OF and doc.plain(first):
+    if first > 0 and doc.keys[first - 1] in _OF and doc.plain(first):
         return False
-    if last + 1 >= len(doc) or not doc.caps[last + 1] or doc.possessive(last):
+    if last + 1 >= doc.n or not doc.caps[last + 1] or doc.possessive(last):
         return False  # the next word of an organisation's name is capitalised
     limit = 1 if headline else _ORGANISATION_MAX_WORDS
-    for j in range(last + 1, min(len(doc), last + 1 + limit)):
+    for j in range(last + 1, min(doc.n, last + 1 + limit)):
         gap = doc.gaps[j]
         if "\n\n" in gap or gap.strip(" \t\n.&-'") != "":
             return False
-        key = doc.key(j)
+        key = doc.keys[j]
         if doc.caps[j]:
             if key in _ORGANISATIONS:
                 return True
@@ -555,9 +474,9 @@ def _organisation_follows(doc: _Doc, first: int, last: int, headline: bool) -> b
     return False
 
 
-def _locative(doc: _Doc, first: int) -> bool:
+def _locative(doc: Doc, first: int) -> bool:
     """True when a preposition of place stands right before word ``first`` ("in Midland", "at Delta")."""
-    return first > 0 and doc.plain(first) and doc.key(first - 1) in _LOCATIVE
+    return first > 0 and doc.plain(first) and doc.keys[first - 1] in _LOCATIVE
 
 
 def _qualify(mentions: list[_Mention], datelines: list[range]) -> None:
