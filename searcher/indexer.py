@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, islice
 from pathlib import Path
@@ -28,6 +28,7 @@ from searcher.clusters import Clusterer
 from searcher.committed import Committed
 from searcher.documents import Documents
 from searcher.extract import Gazetteer, extract
+from searcher.extract.cache import default_cache_dir
 from searcher.merging import merge_tiered
 from searcher.model import Article, IndexLockedError, IndexSummary, IndexWriteError, OptimizeSummary, ReadError
 from searcher.pipeline import Prepared, once, preparer, ready
@@ -68,6 +69,9 @@ class IndexSettings:
     #: segments of their own, while this one assigns near-duplicate clusters and commits
     #: (0: all in this process); used only where ``fork`` is available and there are 2+ cores
     workers: int = 2
+    #: where the built gazetteer is kept between runs (None: built anew by every run); see
+    #: :mod:`searcher.extract.cache`
+    cache_dir: Path | None = field(default_factory=default_cache_dir)
 
     @property
     def buffer_bytes(self) -> int:

@@ -11,6 +11,16 @@ SHARED = ROOT.parent / "shared" / "data"
 CORPUS = ROOT / "corpus"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache(tmp_path_factory):
+    """The run keeps its gazetteer cache to itself (also for the CLI in subprocesses): no test reads
+    or writes the user's ``~/.cache``."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SEARCHER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def gazetteer():
     """One gazetteer for the whole run: loading it takes a noticeable fraction of a second."""
