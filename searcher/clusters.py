@@ -170,31 +170,36 @@ def similarity(a: bytes, b: bytes) -> float:
     return float(np.count_nonzero(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4"))) / (len(a) // 4)
 
 
-def band_keys(sig: bytes, bands: int = BANDS) -> list[str]:
-    """LSH keys of ``sig``: ``"<band>:<12 hex digits>"`` for each of ``bands`` groups of slots.
+def band_keys(sig: bytes, bands: int = BANDS) -> list[bytes]:
+    """LSH keys of ``sig``: for each of ``bands`` groups of slots, the band's number (one byte) and its bytes.
 
     Two signatures share a key when all the slots of one band are equal. With 64 slots in 16 bands
     of r = 4 rows, a pair of Jaccard s shares at least one key with probability 1 - (1 - s**4)**16:
     s = 0.7 -> 0.988, s = 0.5 -> 0.65, s = 0.3 -> 0.12, s = 0.1 -> 0.0016 (unrelated news shares
     almost no 4-grams: s < 0.05 -> < 1e-4). Of the splits of 64 slots that reach 0.95 at 0.7, 16 x 4
     lets the fewest pairs through at 0.3 (21 x 3: 0.9998 but 0.44; 12 x 5 reaches only 0.89), and a
-    false candidate costs one ``similarity`` call, never a wrong cluster. A band hash is 48 bits,
-    so unrelated bands meet by chance about once in 2**48.
+    false candidate costs one ``similarity`` call, never a wrong cluster. The band's own bytes are
+    the key, not a hash of them: slicing costs a tenth of hashing, and the keys live only in memory
+    (an index stores signatures; ``searcher.committed`` makes their keys when it reads them).
     A signature of a text without words has no keys: empty articles must not all meet.
 
-    >>> band_keys(signature("Oil prices fell on Monday"))[3][:2]
-    '3:'
+    >>> [k[:3] for k in band_keys(signature("Oil prices fell on Monday"))[2:4]]
+    [b'\\x02\\xdf\\x0f', b'\\x03\\x102']
     """
-    slots = np.frombuffer(sig, dtype="<u4")
-    if len(slots) % bands:
-        raise ValueError(f"{len(slots)} slots do not split into {bands} bands")
-    if (slots == _EMPTY_SLOT).all():
-        return []
+    if (len(sig) // 4) % bands or len(sig) % 4:
+        raise ValueError(f"{len(sig) // 4} slots do not split into {bands} bands")
+    if bands > len(_BAND_TAGS):
+        raise ValueError(f"{bands} bands: at most {len(_BAND_TAGS)}")
+    if sig.count(0xFF) == len(sig):
+        return []  # every slot empty: no words
     step = len(sig) // bands  # bytes per band
-    return [f"{i}:{blake2b(sig[i * step : (i + 1) * step], digest_size=6).hexdigest()}" for i in range(bands)]
+    return [_BAND_TAGS[i] + sig[i * step : (i + 1) * step] for i in range(bands)]
 
 
-Lookup = Callable[[list[str], int | None], Iterable[tuple[str, bytes, int | None]]]
+_BAND_TAGS = tuple(bytes((i,)) for i in range(256))
+
+
+Lookup = Callable[[list[bytes], int | None], Iterable[tuple[str, bytes, int | None]]]
 
 
 class Clusterer:
@@ -207,9 +212,9 @@ class Clusterer:
     (see ``searcher.committed``); it is not called when this run has already seen an identical
     signature.
 
-    Memory: each remembered article costs ``bands`` dict entries (whose band-key strings are most of
-    it) pointing at one shared (cluster, signature) tuple: about 1.8 KB with 16 bands and 64 slots
-    (measured on Reuters), so a run remembers at most ``memory`` articles (default 100,000, ~180 MB)
+    Memory: each remembered article costs ``bands`` dict entries (whose band keys are most of it)
+    pointing at one shared (cluster, signature) tuple: about 1.6 KB with 16 bands and 64 slots
+    (measured on Reuters), so a run remembers at most ``memory`` articles (default 100,000, ~160 MB)
     and forgets the oldest first. Copies of a wire story arrive close together, and what a run
     forgot is still found through ``lookup`` once the index has it.
 
@@ -237,10 +242,10 @@ class Clusterer:
         self.bands = bands
         self.memory = memory
         self.window_days = window_days
-        self._by_key: dict[str, tuple[str, bytes, int | None]] = {}
+        self._by_key: dict[bytes, tuple[str, bytes, int | None]] = {}
         # Keys of remembered articles, oldest first, with the entry they were stored with: an
         # evicted article's key is dropped only if no later article has taken it over.
-        self._order: deque[tuple[list[str], tuple[str, bytes, int | None]]] = deque()
+        self._order: deque[tuple[list[bytes], tuple[str, bytes, int | None]]] = deque()
 
     def assign(self, article_id: str, sig: bytes, day: int | None = None) -> str:
         """The cluster id of the article ``article_id`` with signature ``sig``; remembers it.
@@ -274,7 +279,7 @@ class Clusterer:
                 cluster, best = cid, s
         return cluster, best
 
-    def _remember(self, keys: list[str], entry: tuple[str, bytes, int | None]) -> None:
+    def _remember(self, keys: list[bytes], entry: tuple[str, bytes, int | None]) -> None:
         for k in keys:
             self._by_key[k] = entry
         self._order.append((keys, entry))

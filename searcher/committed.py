@@ -48,10 +48,10 @@ class Committed:
         self.max_undated = max_undated
         reader = searcher.reader()
         self.empty = reader.doc_count() == 0 or not reader.has_column("minhash")
-        self._days: OrderedDict[int, dict[str, list[Entry]]] = OrderedDict()
-        self._undated: dict[str, list[Entry]] | None = None
+        self._days: OrderedDict[int, dict[bytes, list[Entry]]] = OrderedDict()
+        self._undated: dict[bytes, list[Entry]] | None = None
 
-    def __call__(self, keys: list[str], day: int | None) -> list[Entry]:
+    def __call__(self, keys: list[bytes], day: int | None) -> list[Entry]:
         if self.empty:
             return []
         tables = [self._undated_table()]
@@ -65,7 +65,7 @@ class Committed:
                     return found[:MAX_CANDIDATES]
         return found
 
-    def _day(self, day: int) -> dict[str, list[Entry]]:
+    def _day(self, day: int) -> dict[bytes, list[Entry]]:
         table = self._days.get(day)
         if table is not None:
             self._days.move_to_end(day)
@@ -78,19 +78,19 @@ class Committed:
             self._days.popitem(last=False)
         return table
 
-    def _undated_table(self) -> dict[str, list[Entry]]:
+    def _undated_table(self) -> dict[bytes, list[Entry]]:
         if self._undated is None:
             q = wq.NumericRange("age", UNDATED_AGE, UNDATED_AGE)
             self._undated = self._table(q, None, self.max_undated)
         return self._undated
 
-    def _table(self, q: wq.Query, day: int | None, limit: int | None) -> dict[str, list[Entry]]:
+    def _table(self, q: wq.Query, day: int | None, limit: int | None) -> dict[bytes, list[Entry]]:
         reader = self.searcher.reader()
         docnums = [d for d in q.docs(self.searcher) if not reader.is_deleted(d)]
         if limit is not None:
             docnums = docnums[-limit:]  # the most recently indexed
         clusters, minhashes = reader.column_reader("cluster"), reader.column_reader("minhash")
-        table: dict[str, list[Entry]] = {}
+        table: dict[bytes, list[Entry]] = {}
         for docnum in docnums:
             sig = minhashes[docnum]
             entry = (clusters[docnum], sig, day)
