@@ -19,13 +19,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from hashlib import blake2b
 
 import numpy as np
 
-__all__ = ["Clusterer", "band_keys", "shingles", "signature", "similarity"]
+__all__ = ["Clusterer", "band_keys", "shingles", "signature", "signatures", "similarity"]
 
 #: Words per shingle: 4-grams are long enough that unrelated news rarely shares one, short enough
 #: that a changed word spoils only the four shingles around it.
@@ -63,50 +63,66 @@ _POW = _powers(_BASE, 1 << 14)
 _POW_INV = _powers(pow(_BASE, -1, 1 << 64), 1 << 14)  # the base is odd, so invertible mod 2**64
 
 
+def _text_bytes(text: str) -> bytes:
+    """What the word hashes read: ``text`` lower-cased (ASCII), or its accent-folded ``\\w+`` words."""
+    if text.isascii():
+        return text.lower().encode("ascii")
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(_WORD.findall(folded.lower())).encode("utf-8", "surrogatepass")
+
+
 def _word_hashes(text: str) -> np.ndarray:
-    """64-bit hashes of the lower-cased, accent-folded ``\\w+`` words of ``text``, in order.
+    """64-bit hashes of the lower-cased, accent-folded ``\\w+`` words of ``text``, in order."""
+    return _words_of(_text_bytes(text))[0]
+
+
+def _words_of(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of the words in ``data`` (see :func:`_text_bytes`), and where each word starts.
 
     A word hashes to sum(byte_j * BASE**j) mod 2**64, computed for all words at once from prefix
     sums (each word's difference, shifted back by BASE**-start): a regex plus one Python hash call
-    per word costs more than the whole MinHash. Stable across processes, unlike ``hash()``.
+    per word costs more than the whole MinHash. Stable across processes, unlike ``hash()``, and the
+    same wherever the word stands in ``data``.
     """
     global _POW, _POW_INV
-    if text.isascii():
-        data = text.lower().encode("ascii")
-    else:
-        folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-        data = " ".join(_WORD.findall(folded.lower())).encode("utf-8", "surrogatepass")
     arr = np.frombuffer(data, dtype=np.uint8)
     inword = np.zeros(len(arr) + 2, dtype=bool)
     _WORD_BYTE.take(arr, out=inword[1:-1])
     bounds = np.flatnonzero(inword[1:] != inword[:-1])  # alternate word starts and ends
     if not bounds.size:
-        return np.empty(0, dtype=np.uint64)
+        return np.empty(0, dtype=np.uint64), bounds
     if len(arr) > len(_POW):
         size = 1 << (len(arr) - 1).bit_length()
         _POW, _POW_INV = _powers(_BASE, size), _powers(pow(_BASE, -1, 1 << 64), size)
     prefix = np.zeros(len(arr) + 1, dtype=np.uint64)
     np.cumsum(arr * _POW[: len(arr)], out=prefix[1:])
     starts, ends = bounds[::2], bounds[1::2]
-    return (prefix[ends] - prefix[starts]) * _POW_INV[starts]
+    return (prefix[ends] - prefix[starts]) * _POW_INV[starts], starts
 
 
-def _shingle_hashes(text: str, k: int = K) -> np.ndarray:
-    """32-bit hashes (as uint64, possibly repeated) of the word k-grams of ``text``."""
-    w = _word_hashes(text)
-    if len(w) >= k:
-        n = len(w) - k + 1
-        h = w[:n].copy()
-        for j in range(1, k):
-            h = h * _MIX + w[j : j + n]  # wraps mod 2**64: a polynomial hash of the k words
-    else:
-        h = w  # too short for one k-gram: the words themselves are the shingles
+def _grams(w: np.ndarray, k: int) -> np.ndarray:
+    """The polynomial hash of each run of ``k`` words of ``w`` (wrapping mod 2**64)."""
+    n = len(w) - k + 1
+    h = w[:n].copy()
+    for j in range(1, k):
+        h = h * _MIX + w[j : j + n]
+    return h
+
+
+def _finalised(h: np.ndarray) -> np.ndarray:
     # splitmix64's finaliser: one-letter words hash to small numbers, which must still spread
     h ^= h >> np.uint64(30)
     h *= _FINAL1
     h ^= h >> np.uint64(27)
     h *= _FINAL2
     return h >> _SHIFT32
+
+
+def _shingle_hashes(text: str, k: int = K) -> np.ndarray:
+    """32-bit hashes (as uint64, possibly repeated) of the word k-grams of ``text``."""
+    w = _word_hashes(text)
+    # too short for one k-gram: the words themselves are the shingles
+    return _finalised(_grams(w, k) if len(w) >= k else w.copy())
 
 
 def shingles(text: str, k: int = K) -> set[int]:
@@ -155,6 +171,51 @@ def signature(text: str, *, num_perm: int = NUM_PERM, seed: int = 1) -> bytes:
         hashed >>= _SHIFT32
         np.minimum(mins, hashed.min(axis=0), out=mins)
     return mins.astype("<u4").tobytes()
+
+
+def signatures(texts: Sequence[str], *, num_perm: int = NUM_PERM, seed: int = 1) -> list[bytes]:
+    """:func:`signature` of each of ``texts`` (the same bytes), computed together.
+
+    Most of a short story's signature is numpy's cost per call, not per shingle: the texts' words
+    are hashed in one pass over all their bytes (joined by a line break, which no word crosses),
+    and the minimum of each text's shingles taken with one ``reduceat``. Sixteen Reuters stories
+    take about half the time one by one would.
+
+    >>> signatures(["Oil prices fell", "Gold rose"]) == [signature("Oil prices fell"), signature("Gold rose")]
+    True
+    """
+    if len(texts) < 2:
+        return [signature(t, num_perm=num_perm, seed=seed) for t in texts]
+    a, b = _permutations(num_perm, seed)
+    datas = [_text_bytes(t) for t in texts]
+    w, starts = _words_of(b"\n".join(datas))
+    offsets = np.cumsum([0, *(len(d) + 1 for d in datas[:-1])])
+    text_of = np.searchsorted(offsets, starts, side="right") - 1  # the text each word is in
+    if len(w) >= K:
+        grams, first = _grams(w, K), text_of[: len(w) - K + 1]
+        whole = first == text_of[K - 1 :]  # the k-grams within one text
+        x, owner = grams[whole], first[whole]
+    else:
+        x, owner = w[:0], text_of[:0]
+    short = np.bincount(text_of, minlength=len(texts))[text_of] < K
+    if short.any():  # texts too short for one k-gram have their words for shingles
+        x, owner = np.concatenate([x, w[short]]), np.concatenate([owner, text_of[short]])
+        order = np.argsort(owner, kind="stable")
+        x, owner = x[order], owner[order]
+    x = _finalised(x)
+    mins = np.full((len(texts), num_perm), _EMPTY_SLOT, dtype=np.uint64)
+    # In blocks of shingles, as signature() does; (num_perm, shingles) so that each text's minimum
+    # is over contiguous memory.
+    for i in range(0, len(x), _BLOCK * 4):
+        block, who = x[i : i + _BLOCK * 4], owner[i : i + _BLOCK * 4]
+        hashed = np.multiply.outer(a, block)
+        hashed += b[:, None]
+        hashed >>= _SHIFT32
+        runs = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])  # each text's first shingle here
+        rows = who[runs]
+        mins[rows] = np.minimum(mins[rows], np.minimum.reduceat(hashed, runs, axis=1).T)
+    out = mins.astype("<u4")
+    return [row.tobytes() for row in out]
 
 
 def similarity(a: bytes, b: bytes) -> float:

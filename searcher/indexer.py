@@ -31,7 +31,7 @@ from searcher.extract import Gazetteer, extract
 from searcher.extract.cache import default_cache_dir
 from searcher.merging import merge_tiered
 from searcher.model import Article, IndexLockedError, IndexSummary, IndexWriteError, OptimizeSummary, ReadError
-from searcher.pipeline import Prepared, once, preparer, ready
+from searcher.pipeline import Prepared, once, preparer, ready, sign
 from searcher.readers import iter_files, read_capped
 from searcher.segwriter import SegmentWriter
 from searcher.writers import SegmentPool, give_back_memory
@@ -286,7 +286,7 @@ def index_paths(
     prepare = preparer(known, gazetteer, settings, Documents(ix.schema), _read_capped)
     with _Batches(ix, settings) as batches, ix.searcher() as committed, _collector_paused():
         clusterer = Clusterer(Committed(committed), memory=settings.cluster_memory)
-        batches.pool = pool = SegmentPool(ix, prepare, files, settings.workers if len(new) > 1 else 0)
+        batches.pool = pool = SegmentPool(ix, prepare, files, settings.workers if len(new) > 1 else 0, sign)
         for done, item in enumerate(pool, 1):
             key = item.key
             seen.add(key)
@@ -353,7 +353,7 @@ def add_articles(
         # A few articles are indexed here: workers would cost more than they save, and
         # leave a tiny segment each.
         workers = settings.workers if len(first) == SMALL_RUN else 0
-        batches.pool = pool = SegmentPool(ix, prepare, articles, workers)
+        batches.pool = pool = SegmentPool(ix, prepare, articles, workers, sign)
         for item in pool:
             article_id = item.key
             if article_id in pending:

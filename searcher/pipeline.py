@@ -11,11 +11,11 @@ worker processes and assigns the clusters in order).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from searcher.clusters import signature
+from searcher.clusters import signatures
 from searcher.extract import Gazetteer, extract
 from searcher.model import Article, ReadError, Skip
 from searcher.readers import read_bytes
@@ -28,6 +28,7 @@ class Ready:
     id: str
     #: None in the summary a worker process sends to the run (``searcher.writers.summary``)
     doc: dict | None
+    #: the MinHash signature; empty until :func:`sign` gives it
     sig: bytes
     day: int | None
 
@@ -89,11 +90,18 @@ def prepare(
 
 
 def ready(article: Article, doc: dict) -> Ready:
-    """``doc`` with the near-duplicate fields that follow from the article's text alone;
+    """``doc`` as a :class:`Ready` article, still without its signature (see :func:`sign`);
     the cluster, which depends on what was indexed before, is the writer's to add."""
-    sig = signature(f"{article.title}\n{article.body}")
-    doc["minhash"] = sig
-    return Ready(article.id, doc, sig, article.date.toordinal() if article.date else None)
+    return Ready(article.id, doc, b"", article.date.toordinal() if article.date else None)
+
+
+def sign(items: Sequence[Prepared]) -> None:
+    """Give the articles of ``items`` their MinHash signatures, all at once (several times
+    faster than one by one for short stories: see :func:`~searcher.clusters.signatures`)."""
+    articles = [r for item in items for r in item.articles]
+    sigs = signatures([f"{r.doc['title']}\n{r.doc['body']}" for r in articles])
+    for r, sig in zip(articles, sigs, strict=True):
+        r.sig = r.doc["minhash"] = sig
 
 
 def once(make: Callable[[], Gazetteer]) -> Callable[[], Gazetteer]:

@@ -154,6 +154,9 @@ class _Segments:
 class SegmentPool(Generic[T]):
     """``func`` of each of ``items`` in order, with the documents written where they were made.
 
+    ``complete``, if given, finishes the work on several items' results at once: it is called
+    with the results of each chunk a worker prepared (of each item, without workers).
+
     Iterating gives each item's :class:`Prepared` without documents. For each item with
     articles the caller then calls :meth:`write` with their cluster ids, before it takes
     the next item. :meth:`flush` finishes the segments of everything written so far and
@@ -165,9 +168,11 @@ class SegmentPool(Generic[T]):
     >>> writer.adopt(pool.flush()); writer.commit(); pool.close()  # doctest: +SKIP
     """
 
-    def __init__(self, ix: Any, func: Callable[[T], Prepared], items: Iterable[T], workers: int = 0) -> None:
+    def __init__(self, ix: Any, func: Callable[[T], Prepared], items: Iterable[T], workers: int = 0,
+                 complete: Callable[[list[Prepared]], None] | None = None) -> None:
         self.ix = ix
         self.func = func
+        self.complete = complete
         self.items = items
         self.workers = workers if workers > 0 and can_fork() else 0
         self._unwritten: int | None = None  # the worker whose item waits for write()
@@ -187,6 +192,8 @@ class SegmentPool(Generic[T]):
             for item in self.items:
                 self._check_written()
                 prepared = self.func(item)
+                if self.complete is not None:
+                    self.complete([prepared])
                 self._local_item = prepared
                 if prepared.articles:
                     self._unwritten = 0
@@ -371,19 +378,19 @@ def _work(pool: SegmentPool, w: int) -> None:
             if kind == "items":
                 if failed:
                     continue  # the run stops at the item that failed
-                summaries = []
                 error = None
+                done: list[Prepared] = []
                 for item in payload:
                     try:
-                        prepared = pool.func(item)
+                        done.append(pool.func(item))
                     except BaseException as e:  # raised by the run where the serial run would raise it
                         error = _picklable(e)
                         failed = True
                         break
-                    summaries.append(summary(prepared))
-                    if prepared.articles:
-                        pending.append(prepared)
-                put(("items", summaries, (segments.buffered, flushes), error))
+                if pool.complete is not None and done:
+                    pool.complete(done)
+                pending.extend(prepared for prepared in done if prepared.articles)
+                put(("items", [summary(prepared) for prepared in done], (segments.buffered, flushes), error))
             elif kind == "write":
                 for clusters in payload:
                     segments.write(pending.popleft(), clusters)

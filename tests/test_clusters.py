@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import searcher.clusters
-from searcher.clusters import Clusterer, band_keys, shingles, signature, similarity
+from searcher.clusters import Clusterer, band_keys, shingles, signature, signatures, similarity
 
 REUTERS = Path(__file__).resolve().parents[2] / "shared" / "data" / "reuters21578"
 
@@ -241,3 +241,19 @@ def test_reuters_exact_duplicates_cluster_together():
         sets = [shingles(bodies[i]) for i in group]
         for i, s in enumerate(sets):
             assert len(group) == 1 or max(jaccard(s, t) for j, t in enumerate(sets) if j != i) >= 0.5
+
+
+_PIECES = ["oil", "prices", "fell", "Café", "ÜBER", "a", "b", "--", "\n", " ", "s'il", "x_y", "9", "é", "İ"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=60), st.lists(st.sampled_from(_PIECES), max_size=12).map(" ".join)),
+                max_size=20))
+def test_signatures_of_many_texts_are_each_texts_signature(texts: list[str]) -> None:
+    assert signatures(texts) == [signature(t) for t in texts]
+
+
+def test_signatures_of_long_texts_span_blocks() -> None:
+    long = " ".join(f"w{i}" for i in range(5000))  # more shingles than one block
+    texts = [long, "oil prices", long[:9000], "", STORY]
+    assert signatures(texts) == [signature(t) for t in texts]
