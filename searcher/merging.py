@@ -142,19 +142,19 @@ def _raw_postings(reader: Any, info: bytes) -> bytes:
     return reader._terms._postfile.get(offset, length)
 
 
-def rebased_blocks(term: Rebased, compression: int) -> tuple[bytes, bytes]:
+def rebased_blocks(term: Rebased, compression: int, protocol: int) -> tuple[bytes, bytes]:
     """The term's postings as written afresh with its documents numbered from ``term.base``,
     and its term info without the pointer to them: the bytes a decoded merge writes.
 
     Only the first id of each block (the rest are deltas), each block's last id and
     the term's first and last ids change; the blocks are unpickled and pickled again
-    (and recompressed at ``compression``) in C, without a Python object per posting.
+    (at ``protocol``, recompressed at ``compression``) in C, without a Python object per posting.
     """
     base = term.base
     out = [WHOOSH3_HEADER_MAGIC]
     for final, (count, last, _, _, minlength, maxlength), (deltas, weights, values) in _blocks(
             _raw_postings(term.reader, term.info)):
-        data = dumps(((deltas[0] + base, *deltas[1:]), weights, values), 2)
+        data = dumps(((deltas[0] + base, *deltas[1:]), weights, values), protocol)
         comp = compression if len(data) >= COMPRESSION_MIN_SIZE else 0
         if comp:
             data = zlib.compress(data, comp)

@@ -28,7 +28,7 @@ from searcher.schema import build_schema
 from searcher.segwriter import SegmentWriter
 
 #: our writer at Whoosh's compression levels (posting blocks and stored fields at 3)
-AsWhoosh = functools.partial(SegmentWriter, codec=W3Codec(), stored_compression=3)
+AsWhoosh = functools.partial(SegmentWriter, codec=W3Codec(), stored_compression=3, protocol=2)
 
 WORDS = ["missile", "missiles", "Erbil", "base", "the", "of", "oil", "prices", "U.S.", "Iran's", "café", "1,000",
          "strike", "bank", "England", "rain", "x"]
@@ -178,7 +178,7 @@ def _everything(folder: str) -> tuple[list, dict]:
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(doc, min_size=1, max_size=60))
-def test_our_compression_reads_back_the_same_index(docs):
+def test_our_compression_and_pickling_read_back_the_same_index(docs):
     docs = _numbered(docs) * 3  # long enough for blocks and stored fields that zlib compresses
     schema = _news_schema()
     theirs = _write(schema, [docs], WhooshWriter)
