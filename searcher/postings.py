@@ -38,9 +38,10 @@ MAX_CACHED_POSTINGS = 2_000_000
 
 _MAGIC = b"W3Bl"
 _INT = struct.Struct("!i")
-_PROTO2_MARK = b"\x80\x02("
+_PROTO2_MARK = b"\x80\x02("  # Whoosh's writer: protocol 2, then the MARK of the id deltas' tuple
+_PROTO4 = b"\x80\x04\x95"  # searcher's writer: protocol 4, then the first frame's 8-byte length
 _BININT1, _BININT2, _BININT, _BINFLOAT = ord("K"), ord("M"), ord("J"), ord("G")
-_MARK, _TUPLE, _NONE, _BINPUT = ord("("), ord("t"), ord("N"), ord("q")
+_MARK, _TUPLE, _NONE, _BINPUT, _MEMOIZE = ord("("), ord("t"), ord("N"), ord("q"), 0x94
 _FLOAT_OP = np.dtype([("op", "u1"), ("value", ">f8")])
 
 
@@ -285,16 +286,26 @@ def _parse_block(data: bytes, count: int, last_id: int) -> _Block | None:
     """The id deltas and weights of a block's pickle, when it has the usual layout: a tuple
     of ``count`` ints of which all but the first are below 256 (one ``BININT1`` each), then
     None (all weights 1.0), one float, or a tuple of ``count`` floats (``BINFLOAT`` each).
-    None for anything else, which ``pickle.loads`` then reads."""
-    if count < 4 or not data.startswith(_PROTO2_MARK):
+    None for anything else, which ``pickle.loads`` then reads.
+
+    Protocol 2 (Whoosh's writer) memoizes the tuple with ``BINPUT`` and an index; protocol 4
+    (``searcher.segwriter``) opens a frame first and memoizes with ``MEMOIZE``. A block's head
+    is in its first frame: the pickler starts another only after 64 KB."""
+    if count < 4:
         return None
-    first = data[3]
+    if data.startswith(_PROTO2_MARK):
+        pos, memo = 3, 2
+    elif data.startswith(_PROTO4) and len(data) > 12 and data[11] == _MARK:
+        pos, memo = 12, 1
+    else:
+        return None
+    first = data[pos]
     if first == _BININT1:
-        first_delta, pos = data[4], 5
+        first_delta, pos = data[pos + 1], pos + 2
     elif first == _BININT2:
-        first_delta, pos = data[4] | data[5] << 8, 6
+        first_delta, pos = data[pos + 1] | data[pos + 2] << 8, pos + 3
     elif first == _BININT:
-        first_delta, pos = int.from_bytes(data[4:8], "little", signed=True), 8
+        first_delta, pos = int.from_bytes(data[pos + 1 : pos + 5], "little", signed=True), pos + 5
     else:
         return None
     rest = count - 1
@@ -302,10 +313,10 @@ def _parse_block(data: bytes, count: int, last_id: int) -> _Block | None:
     k_run = _K_RUNS.get(rest) or _K_RUNS.setdefault(rest, b"K" * rest)
     if len(data) < ops_end + 4 or data[pos:ops_end:2] != k_run:
         return None
-    if data[ops_end] != _TUPLE or data[ops_end + 1] != _BINPUT:
+    if data[ops_end] != _TUPLE or data[ops_end + 1] != (_BINPUT if memo == 2 else _MEMOIZE):
         return None
     deltas = data[pos + 1 : ops_end : 2]
-    pos = ops_end + 3
+    pos = ops_end + 1 + memo
     kind = data[pos]
     if kind == _NONE:
         return _Block(count, last_id, first_delta, deltas, None)

@@ -221,3 +221,35 @@ def test_optimize_merges_every_segment_and_keeps_every_answer(new_index):
     assert result.exit_code == 0, result.output
     assert '"segments_after": 1' in result.stdout
     assert searcher.check_index(ix.path).ok
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(doc, min_size=4, max_size=40), st.sampled_from(["ours", "whoosh"]))
+def test_the_query_side_reads_blocks_of_either_protocol_from_their_bytes(docs, writer):
+    # searcher.postings reads ids and weights straight from a block's pickle in its usual layout;
+    # a layout it did not know would fall back to pickle.loads, correct but slow, so it is counted.
+    from searcher import postings as P
+
+    folder = _write(_news_schema(), [_numbered(docs) * 4], SegmentWriter if writer == "ours" else AsWhoosh)
+    parsed = []
+    real = P._parse_block
+
+    def spy(data, count, last_id):
+        block = real(data, count, last_id)
+        parsed.append((count, block is not None))
+        return block
+
+    P._parse_block = spy
+    try:
+        with index.open_dir(folder).reader() as r:
+            ((leaf, _),) = r.leaf_readers()
+            for fieldname, tbytes in leaf.all_terms():
+                if fieldname in ("title", "body"):
+                    fast = P._read(leaf, fieldname, tbytes, values=False)
+                    slow = P._read_matcher(leaf, fieldname, tbytes, values=False)
+                    assert list(fast.ids) == list(slow.ids)
+                    assert list(fast.weights) == list(slow.weights)
+    finally:
+        P._parse_block = real
+    assert all(ok for count, ok in parsed if count >= 4)  # every block of 4+ postings (deltas < 256 here)
+
