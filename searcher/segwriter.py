@@ -39,6 +39,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from searcher import termtable
+from searcher.columnwriter import Buffered
 from searcher.merging import Rebased, merged_terms, rebased_blocks
 
 #: One posting: (term bytes, frequency, weight, encoded value), as ``FieldType.index`` yields.
@@ -49,6 +50,8 @@ Posting = tuple[bytes, int, float, bytes]
 POSTING_OVERHEAD = 56
 #: ... and one buffered term (its dict entry, its list, its key).
 TERM_OVERHEAD = 200
+#: ... and one column value kept for the segment's end (two list slots, a number or bytes).
+COLUMN_OVERHEAD = 64
 
 #: zlib level of posting blocks and stored fields. Whoosh's 3 took 2.7 times as long as 1 on
 #: the small blocks (a few hundred bytes) an index is made of, for files about the same size;
@@ -100,6 +103,8 @@ class SegmentWriter(writing.SegmentWriter):
         self.buffered_bytes = 0
         # finished segments of unlocked writers, added to the index at this one's commit
         self._adopted: list[Any] = []
+        # column name -> its writer, which keeps the values until the segment is written
+        self._columns: dict[str, Buffered] = {}
 
     def add_document(self, **fields: Any) -> None:
         self._check_state()
@@ -115,6 +120,8 @@ class SegmentWriter(writing.SegmentWriter):
         nbytes = 0
 
         perdocwriter.start_doc(docnum)
+        stored = perdocwriter._storedfields
+        fieldlengths = perdocwriter._fieldlengths
         try:
             for fieldname in fieldnames:
                 value = fields.get(fieldname)
@@ -149,18 +156,41 @@ class SegmentWriter(writing.SegmentWriter):
                     vitems = sorted((text, weight, vbytes) for text, _, weight, vbytes in vitems)
                     perdocwriter.add_vector_items(fieldname, field, vitems)
 
+                # W3PerDocWriter.add_field and add_column_value, with the columns kept for the
+                # segment's end (searcher.columnwriter)
                 customval = fields.get(f"_stored_{fieldname}", value)
-                perdocwriter.add_field(fieldname, field, customval if field.stored else None, length)
+                if field.stored and customval is not None:
+                    stored[fieldname] = customval
+                if length:
+                    self._column(_lenfield(fieldname), LENGTHS_COLUMN).add(docnum, length_to_byte(length))
+                    fieldlengths[fieldname] += length
+                    nbytes += COLUMN_OVERHEAD
                 column = field.column_type
                 if column and customval is not None:
-                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(customval))
+                    cvalue = field.to_column_value(customval)
+                    self._column(fieldname, column).add(docnum, cvalue)
+                    nbytes += COLUMN_OVERHEAD + (len(cvalue) if type(cvalue) is bytes else 0)
         except ValueError:
+            for buffered in self._columns.values():
+                buffered.drop(docnum)
             perdocwriter.cancel_doc()
             raise
         perdocwriter.finish_doc()
         self.buffered_bytes += nbytes + added * POSTING_OVERHEAD
         self._added = True
         self.docnum += 1
+
+    def _column(self, name: str, column: Any) -> Buffered:
+        """The writer of column ``name``, made on first use as Whoosh's per-document writer does."""
+        buffered = self._columns.get(name)
+        if buffered is None:
+            perdocwriter = self.perdocwriter
+            if not perdocwriter._has_column(name):
+                perdocwriter._create_column(name, column)
+            child = perdocwriter._colwriters[name]
+            buffered = child if isinstance(child, Buffered) else Buffered(child)
+            self._columns[name] = perdocwriter._colwriters[name] = buffered
+        return buffered
 
     def adopt(self, segments: list[Any]) -> None:
         """Add ``segments`` to the index at this writer's commit: finished segments of

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from whoosh import fields, index
+from whoosh import columns, fields, index
 from whoosh.analysis import StandardAnalyzer
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter as WhooshWriter
@@ -70,6 +70,8 @@ def _news_schema() -> fields.Schema:
         tags=fields.KEYWORD(commas=True, scorable=True),
         date=fields.DATETIME(stored=True, sortable=True),
         n=fields.NUMERIC(sortable=True),
+        src=fields.ID(stored=True, sortable=True),
+        blob=fields.COLUMN(columns.VarBytesColumn()),
     )
 
 
@@ -81,6 +83,8 @@ doc = st.fixed_dictionaries(
         "tags": st.lists(st.sampled_from(["a", "b", "c d", "e"]), max_size=3).map(",".join),
         "date": st.integers(0, 3000).map(lambda d: datetime(2000, 1, 1) + timedelta(days=d)),
         "n": st.integers(-1000, 1000),
+        "src": st.sampled_from(["wire", "web", "x" * 300]),  # a length past 255 widens the lengths
+        "blob": st.binary(max_size=20),
     },
 )
 
