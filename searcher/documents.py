@@ -51,6 +51,10 @@ class Documents:
             if field.indexed:
                 self._make[name] = _maker(field)
 
+    def postings(self, name: str, value: Any) -> list[Posting]:
+        """The postings of field ``name`` for ``value``, as ``field.index(value)`` gives them."""
+        return self._make[name](value)
+
     def __call__(self, article: Article, file_hash: str) -> dict:
         doc = _document(article, file_hash)
         make = self._make

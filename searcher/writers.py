@@ -37,6 +37,7 @@ from typing import Any, Generic, TypeVar
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import FileIndex
 
+from searcher.documents import Documents
 from searcher.model import SearcherError
 from searcher.pipeline import Prepared
 from searcher.segwriter import SegmentWriter
@@ -119,6 +120,7 @@ class _Segments:
             ix = FileIndex(_UnlockedStorage(ix.storage.folder), schema=ix.schema, indexname=ix.indexname)
         self.ix = ix
         self.writer: SegmentWriter | None = None
+        self._documents = Documents(ix.schema)
 
     def write(self, prepared: Prepared, clusters: Sequence[str]) -> None:
         if self.writer is None:
@@ -126,6 +128,7 @@ class _Segments:
             self.writer = SegmentWriter(self.ix, _lk=False, compound=False)
         for ready, cluster in zip(prepared.articles, clusters, strict=True):
             ready.doc["cluster"] = cluster
+            ready.doc["_postings"]["cluster"] = self._documents.postings("cluster", cluster)
             self.writer.add_document(**ready.doc)
 
     @property
