@@ -45,6 +45,8 @@ _FINAL2 = np.uint64(0x94D049BB133111EB)
 _BASE = 0x100000001B3
 _EMPTY_SLOT = 0xFFFFFFFF
 _BLOCK = 512
+#: bytes of text :func:`signatures` takes in one pass: sixteen wire stories
+_BATCH_BYTES = 1 << 15
 
 # Bytes that \w matches in ASCII text; every byte of a non-ASCII character counts as a word byte,
 # which is exact because non-ASCII text is first reduced to its \w+ words joined by spaces.
@@ -160,8 +162,15 @@ def signature(text: str, *, num_perm: int = NUM_PERM, seed: int = 1) -> bytes:
     >>> signature("Oil prices fell") == signature("OIL PRICES FELL.")
     True
     """
+    return _signature_of(_text_bytes(text), num_perm, seed)
+
+
+def _signature_of(data: bytes, num_perm: int, seed: int) -> bytes:
+    """:func:`signature` of a text already made bytes by :func:`_text_bytes`."""
     a, b = _permutations(num_perm, seed)
-    x = _shingle_hashes(text)  # repeats cannot change a minimum, and np.unique costs more than they do
+    w = _words_of(data)[0]
+    # repeats cannot change a minimum, and np.unique costs more than they do
+    x = _finalised(_grams(w, K) if len(w) >= K else w.copy())
     # In blocks of shingles: one (shingles, num_perm) uint64 temporary for a 13,000-character story
     # outgrows the caches, and costs five times as much as the same work in blocks.
     mins = np.full(num_perm, _EMPTY_SLOT, dtype=np.uint64)
@@ -184,10 +193,25 @@ def signatures(texts: Sequence[str], *, num_perm: int = NUM_PERM, seed: int = 1)
     >>> signatures(["Oil prices fell", "Gold rose"]) == [signature("Oil prices fell"), signature("Gold rose")]
     True
     """
-    if len(texts) < 2:
-        return [signature(t, num_perm=num_perm, seed=seed) for t in texts]
+    out: list[bytes] = []
+    group: list[bytes] = []
+    size = 0
+    for data in map(_text_bytes, texts):
+        # Together only as many bytes as a few stories: a long text gains nothing from company,
+        # and the temporaries (and the table of powers, kept) grow with the bytes taken at once.
+        if group and size + len(data) > _BATCH_BYTES:
+            out += _signatures_of(group, num_perm, seed)
+            group, size = [], 0
+        group.append(data)
+        size += len(data) + 1
+    return out + _signatures_of(group, num_perm, seed) if group else out
+
+
+def _signatures_of(datas: list[bytes], num_perm: int, seed: int) -> list[bytes]:
+    """:func:`signatures` of texts already made bytes by :func:`_text_bytes`."""
+    if len(datas) == 1:
+        return [_signature_of(datas[0], num_perm, seed)]  # fewer numpy calls for one
     a, b = _permutations(num_perm, seed)
-    datas = [_text_bytes(t) for t in texts]
     w, starts = _words_of(b"\n".join(datas))
     offsets = np.cumsum([0, *(len(d) + 1 for d in datas[:-1])])
     text_of = np.searchsorted(offsets, starts, side="right") - 1  # the text each word is in
@@ -197,13 +221,13 @@ def signatures(texts: Sequence[str], *, num_perm: int = NUM_PERM, seed: int = 1)
         x, owner = grams[whole], first[whole]
     else:
         x, owner = w[:0], text_of[:0]
-    short = np.bincount(text_of, minlength=len(texts))[text_of] < K
+    short = np.bincount(text_of, minlength=len(datas))[text_of] < K
     if short.any():  # texts too short for one k-gram have their words for shingles
         x, owner = np.concatenate([x, w[short]]), np.concatenate([owner, text_of[short]])
         order = np.argsort(owner, kind="stable")
         x, owner = x[order], owner[order]
     x = _finalised(x)
-    mins = np.full((len(texts), num_perm), _EMPTY_SLOT, dtype=np.uint64)
+    mins = np.full((len(datas), num_perm), _EMPTY_SLOT, dtype=np.uint64)
     # In blocks of shingles, as signature() does; (num_perm, shingles) so that each text's minimum
     # is over contiguous memory.
     for i in range(0, len(x), _BLOCK * 4):
@@ -214,8 +238,7 @@ def signatures(texts: Sequence[str], *, num_perm: int = NUM_PERM, seed: int = 1)
         runs = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])  # each text's first shingle here
         rows = who[runs]
         mins[rows] = np.minimum(mins[rows], np.minimum.reduceat(hashed, runs, axis=1).T)
-    out = mins.astype("<u4")
-    return [row.tobytes() for row in out]
+    return [row.tobytes() for row in mins.astype("<u4")]
 
 
 def similarity(a: bytes, b: bytes) -> float:

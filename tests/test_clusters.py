@@ -253,7 +253,7 @@ def test_signatures_of_many_texts_are_each_texts_signature(texts: list[str]) -> 
     assert signatures(texts) == [signature(t) for t in texts]
 
 
-def test_signatures_of_long_texts_span_blocks() -> None:
-    long = " ".join(f"w{i}" for i in range(5000))  # more shingles than one block
-    texts = [long, "oil prices", long[:9000], "", STORY]
+def test_signatures_of_long_texts_span_blocks_and_batches() -> None:
+    half = " ".join(f"w{i}" for i in range(2500))  # two of them: more shingles than one block
+    texts = [half, "oil prices", half.upper(), "", STORY, half * 8, "gold"]  # the long one goes alone
     assert signatures(texts) == [signature(t) for t in texts]
