@@ -60,7 +60,7 @@ class IndexSettings:
     on_lock_wait: Callable[[float], None] | None = None
     max_file_bytes: int = 200 * 1024 * 1024
     #: the memory an indexing run may use, in MB: the writer commits early rather than
-    #: buffer more than a quarter of it (the rest is the program, its workers and the gazetteer)
+    #: buffer more than a fifth of it (the rest is the program, its workers and the gazetteer)
     memory_mb: int = 512
     #: the year of a collection, for datelines that give only a day ("SALVADOR, Feb 26 -")
     #: when neither metadata nor the file's path dates the article
@@ -76,7 +76,7 @@ class IndexSettings:
     @property
     def buffer_bytes(self) -> int:
         """The postings a writer may buffer before it commits, in bytes."""
-        return max(16, self.memory_mb // 4) * 1024 * 1024
+        return max(16, self.memory_mb // 5) * 1024 * 1024
 
     @property
     def cluster_memory(self) -> int:

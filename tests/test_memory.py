@@ -1,6 +1,6 @@
 """Indexing memory is bounded by ``IndexSettings.memory_mb``, whatever the corpus size.
 
-The writer commits early rather than buffer more than a quarter of the setting, so a
+The writer commits early rather than buffer more than a fifth of the setting, so a
 run over four times as many articles peaks at about the same memory.
 """
 
@@ -62,14 +62,14 @@ def _run(tmp_path, n: int, memory_mb: int) -> dict:
 def test_peak_memory_does_not_grow_with_the_corpus(tmp_path):
     small, large = _run(tmp_path, 600, 32), _run(tmp_path, 2400, 32)
     assert small["articles"] == 600 and large["articles"] == 2400
-    # 16 MB of postings at most (a quarter of the setting, and no less than 16): the large run commits several times ...
+    # 16 MB of postings at most (a fifth of the setting, and no less than 16): the large run commits several times ...
     assert large["commits"] > small["commits"] >= 1
     # ... and its private memory peaks about where the small one's did, though it indexed
     # four times the text.
     assert large["peak_mb"] < small["peak_mb"] + 60, (small, large)
 
 
-def test_the_writer_commits_before_it_buffers_more_than_a_quarter_of_the_setting(new_index, monkeypatch):
+def test_the_writer_commits_before_it_buffers_more_than_a_fifth_of_the_setting(new_index, monkeypatch):
     seen: list[int] = []
     real = writers.SegmentPool.flush
 
@@ -94,5 +94,5 @@ def test_the_writer_commits_before_it_buffers_more_than_a_quarter_of_the_setting
 @pytest.mark.parametrize("memory_mb", [64, 512, 4096])
 def test_the_setting_scales_what_is_kept(memory_mb):
     settings = searcher.IndexSettings(memory_mb=memory_mb)
-    assert settings.buffer_bytes == max(16, memory_mb // 4) * 1024 * 1024
+    assert settings.buffer_bytes == max(16, memory_mb // 5) * 1024 * 1024
     assert settings.cluster_memory * 1800 <= memory_mb * 1024 * 1024 // 8 or settings.cluster_memory == 1000
