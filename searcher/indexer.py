@@ -349,6 +349,7 @@ def add_articles(
         first = list(islice(articles, SMALL_RUN))
         if first:
             gazetteer()  # loaded before the workers fork, so that they share it
+            gc.freeze()  # and out of the collections at each commit, as what came before
         articles = chain(first, articles)
         # A few articles are indexed here: workers would cost more than they save, and
         # leave a tiny segment each.
