@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from hashlib import blake2b
 
@@ -182,7 +182,7 @@ def _signature_of(data: bytes, num_perm: int, seed: int) -> bytes:
     return mins.astype("<u4").tobytes()
 
 
-def signatures(texts: Sequence[str], *, num_perm: int = NUM_PERM, seed: int = 1) -> list[bytes]:
+def signatures(texts: Iterable[str], *, num_perm: int = NUM_PERM, seed: int = 1) -> list[bytes]:
     """:func:`signature` of each of ``texts`` (the same bytes), computed together.
 
     Most of a short story's signature is numpy's cost per call, not per shingle: the texts' words

@@ -99,7 +99,7 @@ def sign(items: Sequence[Prepared]) -> None:
     """Give the articles of ``items`` their MinHash signatures, all at once (several times
     faster than one by one for short stories: see :func:`~searcher.clusters.signatures`)."""
     articles = [r for item in items for r in item.articles]
-    sigs = signatures([f"{r.doc['title']}\n{r.doc['body']}" for r in articles])
+    sigs = signatures(f"{r.doc['title']}\n{r.doc['body']}" for r in articles)  # one text at a time
     for r, sig in zip(articles, sigs, strict=True):
         r.sig = r.doc["minhash"] = sig
 

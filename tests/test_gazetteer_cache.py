@@ -78,3 +78,23 @@ def test_the_default_folder_follows_the_environment(monkeypatch: pytest.MonkeyPa
     assert default_cache_dir() == tmp_path / "xdg" / "searcher"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_cache_dir() == Path(os.path.expanduser("~")) / ".cache" / "searcher"
+
+
+def test_a_temporary_file_left_by_a_killed_save_is_removed_later(tmp_path: Path) -> None:
+    old, fresh = tmp_path / ".tmp-old", tmp_path / ".tmp-fresh"
+    old.write_bytes(b"half a pickle")
+    fresh.write_bytes(b"another save, now")
+    os.utime(old, (0, 0))
+    load_gazetteer(tmp_path)
+    assert not old.exists() and fresh.exists()
+
+
+def test_unreadable_sources_build_without_a_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import searcher.extract.cache as cache
+
+    def no_source(*args: object) -> Path:
+        raise OSError("no source in a zip")
+
+    monkeypatch.setattr(cache, "cache_file", no_source)
+    assert load_gazetteer(tmp_path).canonical("Irbil") == "Erbil"
+    assert not is_cached(tmp_path) and list(tmp_path.iterdir()) == []

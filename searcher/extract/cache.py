@@ -8,6 +8,7 @@ Python version), so a changed build never reads an old file. A file that does no
 whatever reason, is rebuilt; a folder that cannot be written only costs the rebuild next time.
 
 >>> import tempfile
+import time
 >>> folder = Path(tempfile.mkdtemp())
 >>> is_cached(folder)
 False
@@ -23,6 +24,7 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +36,7 @@ from searcher.extract.gazetteer import Gazetteer
 
 T = TypeVar("T")
 _PREFIX = "gazetteer-"
+_STALE_SECONDS = 3600  # a save takes well under a second; an older temporary file was abandoned
 
 
 def default_cache_dir() -> Path:
@@ -64,7 +67,10 @@ def cache_file(folder: Path, min_city_population: int = 15000) -> Path:
 
 def is_cached(folder: Path | None, min_city_population: int = 15000) -> bool:
     """True when ``folder`` holds this code's gazetteer (whether it loads is only known by loading it)."""
-    return folder is not None and cache_file(folder, min_city_population).is_file()
+    try:
+        return folder is not None and cache_file(folder, min_city_population).is_file()
+    except OSError:
+        return False
 
 
 def load_gazetteer(folder: Path | None, min_city_population: int = 15000) -> Gazetteer:
@@ -74,7 +80,10 @@ def load_gazetteer(folder: Path | None, min_city_population: int = 15000) -> Gaz
     """
     if folder is None:
         return _paused(lambda: Gazetteer.load(min_city_population))
-    path = cache_file(folder, min_city_population)
+    try:
+        path = cache_file(folder, min_city_population)
+    except OSError:  # the modules' source cannot be read (a zip, a frozen build): no key, no cache
+        return _paused(lambda: Gazetteer.load(min_city_population))
     try:
         data = path.read_bytes()
         loaded = _paused(lambda: pickle.loads(data))
@@ -101,6 +110,9 @@ def _save(gaz: Gazetteer, path: Path) -> None:
         for old in path.parent.glob(f"{_PREFIX}*.pickle"):
             if old != path:
                 old.unlink(missing_ok=True)  # built by other code: never read again
+        for stale in path.parent.glob(".tmp-*"):
+            if time.time() - stale.stat().st_mtime > _STALE_SECONDS:
+                stale.unlink(missing_ok=True)  # left by a save that was killed
     except OSError:
         pass  # a read-only or full disk: the next run builds it again
 
