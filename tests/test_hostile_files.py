@@ -134,6 +134,9 @@ def build(root: Path, unreadable: bool) -> tuple[dict[str, str | None], dict[str
     article("latin1.txt", _text("Café in Zürich", "A café opened in Zürich.").encode("latin-1"), "Zürich")
     article("nul-inside.txt", b"Strike in Lagos\n\nDock workers in Lagos\x00 walked out.\n", "Lagos")
     article("nul-padded.txt", _text("Crash report", "Written before a crash in Oslo.").encode() + b"\0" * 8192, "Oslo")
+    # 400 KB of one name over and over: place extraction once took time growing with the cube of
+    # such a text (60 s for 40 KB); the run's timeout catches it.
+    article("one-name.txt", _text("Jackson again", "Jackson Paris said. " * 20_000).encode(), "Jackson")
     skip("zeros.txt", b"\0" * 8192, "empty file: only NUL bytes")
     skip("utf16.txt", "Text in UTF-16 without a BOM".encode("utf-16-le"), "binary file")
     skip("bom-only.txt", codecs.BOM_UTF8, "empty article")
