@@ -122,6 +122,7 @@ class SegmentWriter(writing.SegmentWriter):
         perdocwriter.start_doc(docnum)
         stored = perdocwriter._storedfields
         fieldlengths = perdocwriter._fieldlengths
+        done: dict[str, int] = {}  # the lengths this document added, to take back if it fails
         try:
             for fieldname in fieldnames:
                 value = fields.get(fieldname)
@@ -164,6 +165,7 @@ class SegmentWriter(writing.SegmentWriter):
                 if length:
                     self._column(_lenfield(fieldname), LENGTHS_COLUMN).add(docnum, length_to_byte(length))
                     fieldlengths[fieldname] += length
+                    done[fieldname] = length
                     nbytes += COLUMN_OVERHEAD
                 column = field.column_type
                 if column and customval is not None:
@@ -171,8 +173,14 @@ class SegmentWriter(writing.SegmentWriter):
                     self._column(fieldname, column).add(docnum, cvalue)
                     nbytes += COLUMN_OVERHEAD + (len(cvalue) if type(cvalue) is bytes else 0)
         except ValueError:
+            # A value that does not index (a number field given "abc") cancels the document:
+            # nothing of it may stay behind to be written under the next one's number.
             for buffered in self._columns.values():
                 buffered.drop(docnum)
+            for fieldname in done:
+                fieldlengths[fieldname] -= done[fieldname]
+            for terms in inverted.values():
+                _forget(terms, docnum)
             perdocwriter.cancel_doc()
             raise
         perdocwriter.finish_doc()
@@ -241,6 +249,16 @@ class SegmentWriter(writing.SegmentWriter):
 
 #: terms written to the term table at a time
 _ROWS_AT_ONCE = 4096
+
+
+def _forget(terms: dict[bytes, list], docnum: int) -> None:
+    """Take document ``docnum``'s postings (the last of any term's list) out of ``terms``.
+    A scan of the buffer, paid only when a document fails."""
+    for tbytes, flat in list(terms.items()):
+        if flat[-3] == docnum:
+            del flat[-3:]
+            if not flat:
+                del terms[tbytes]
 
 def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes, list]], lengths: Any,
                    codec: Any, merged: list[tuple[Any, int, dict[int, int] | None]] = (),

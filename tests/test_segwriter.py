@@ -15,6 +15,7 @@ import os
 import tempfile
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import columns, fields, index
@@ -257,3 +258,29 @@ def test_the_query_side_reads_blocks_of_either_protocol_from_their_bytes(docs, w
         P._parse_block = real
     assert all(ok for count, ok in parsed if count >= 4)  # every block of 4+ postings (deltas < 256 here)
 
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(doc, min_size=1, max_size=12), doc, st.integers(0, 12))
+def test_a_document_that_fails_leaves_nothing_behind(docs, bad, at):
+    # "n" is a number field and comes after the text fields: the failing document has added its
+    # postings, lengths and columns by the time its value fails to index.
+    docs = _numbered(docs)
+    at = min(at, len(docs))
+    schema = _news_schema()
+    folder = tempfile.mkdtemp()
+    ix = index.create_in(folder, schema)
+    w = SegmentWriter(ix, compound=False)
+    for i, d in enumerate(docs):
+        if i == at:
+            with pytest.raises(ValueError):
+                w.add_document(**{**bad, "id": "bad", "n": "not a number"})
+        w.add_document(**d)
+    w.commit()
+    clean = _write(schema, [docs], SegmentWriter)
+    assert _everything(folder) == _everything(clean)
+    with index.open_dir(folder).reader() as mine, index.open_dir(clean).reader() as theirs:
+        for f in ("title", "body"):
+            assert mine.field_length(f) == theirs.field_length(f)
+        for c in ("src", "n"):
+            assert list(mine.column_reader(c)) == list(theirs.column_reader(c))
