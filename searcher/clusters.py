@@ -73,11 +73,6 @@ def _text_bytes(text: str) -> bytes:
     return " ".join(_WORD.findall(folded.lower())).encode("utf-8", "surrogatepass")
 
 
-def _word_hashes(text: str) -> np.ndarray:
-    """64-bit hashes of the lower-cased, accent-folded ``\\w+`` words of ``text``, in order."""
-    return _words_of(_text_bytes(text))[0]
-
-
 def _words_of(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """The hashes of the words in ``data`` (see :func:`_text_bytes`), and where each word starts.
 
@@ -122,7 +117,12 @@ def _finalised(h: np.ndarray) -> np.ndarray:
 
 def _shingle_hashes(text: str, k: int = K) -> np.ndarray:
     """32-bit hashes (as uint64, possibly repeated) of the word k-grams of ``text``."""
-    w = _word_hashes(text)
+    return _shingles_of(_text_bytes(text), k)
+
+
+def _shingles_of(data: bytes, k: int) -> np.ndarray:
+    """:func:`_shingle_hashes` of a text already made bytes by :func:`_text_bytes`."""
+    w = _words_of(data)[0]
     # too short for one k-gram: the words themselves are the shingles
     return _finalised(_grams(w, k) if len(w) >= k else w.copy())
 
@@ -168,9 +168,7 @@ def signature(text: str, *, num_perm: int = NUM_PERM, seed: int = 1) -> bytes:
 def _signature_of(data: bytes, num_perm: int, seed: int) -> bytes:
     """:func:`signature` of a text already made bytes by :func:`_text_bytes`."""
     a, b = _permutations(num_perm, seed)
-    w = _words_of(data)[0]
-    # repeats cannot change a minimum, and np.unique costs more than they do
-    x = _finalised(_grams(w, K) if len(w) >= K else w.copy())
+    x = _shingles_of(data, K)  # repeats cannot change a minimum, and np.unique costs more than they do
     # In blocks of shingles: one (shingles, num_perm) uint64 temporary for a 13,000-character story
     # outgrows the caches, and costs five times as much as the same work in blocks.
     mins = np.full(num_perm, _EMPTY_SLOT, dtype=np.uint64)
