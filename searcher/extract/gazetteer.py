@@ -319,10 +319,6 @@ class Gazetteer:
         """The most tokens a name starting with each key has, for every key some name starts with."""
         return self._span
 
-    def span(self, first_key: str) -> int:
-        """The most tokens a name starting with this key has (0 when no name starts with it)."""
-        return self._span.get(first_key, 0)
-
     def caps_only(self, key: str) -> bool:
         """True for abbreviations ("US", "UK") that count only when written in capitals."""
         return key in self._caps_only
