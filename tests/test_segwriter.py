@@ -284,3 +284,37 @@ def test_a_document_that_fails_leaves_nothing_behind(docs, bad, at):
             assert mine.field_length(f) == theirs.field_length(f)
         for c in ("src", "n"):
             assert list(mine.column_reader(c)) == list(theirs.column_reader(c))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=50, unique=True), st.integers(0, 3000),
+       st.lists(st.integers(1, 1200), min_size=1, max_size=5), st.integers(0, 70_000))
+def test_the_term_table_has_whoosh_bytes(keys, more, runs, pad):
+    """Rows added in runs (keys hashed and bucketed all at once) make the file Whoosh's own
+    hash writer makes adding them one by one; ``more`` keys make buckets share slots, and
+    ``pad`` moves the positions past 65,535, where Whoosh widens its index of positions."""
+    keys = set(keys) | {b"term%d" % i for i in range(more)}
+    from whoosh.filedb.filestore import RamStorage
+    from whoosh.filedb.filetables import OrderedHashWriter
+
+    from searcher import termtable
+
+    rows = [(k, bytes(len(k) % 7) + k[:3]) for k in sorted(keys)]
+    storage = RamStorage()
+    files = []
+    for bulk in (False, True):
+        f = storage.create_file(f"t{bulk}")
+        f.write(b"\0" * pad)
+        writer = OrderedHashWriter(f)
+        if bulk:
+            termtable.compact(writer)
+            at = 0
+            for n in runs * (len(rows) // sum(runs) + 1):
+                termtable.add_terms(writer, rows[at:at + n])
+                at += n
+        else:
+            for key, value in rows:
+                writer.add(key, value)
+        writer.close()
+        files.append(storage.open_file(f"t{bulk}").read())
+    assert files[0] == files[1]
