@@ -76,7 +76,10 @@ def _maker(field: fields.FieldType) -> Callable[[Any], list[Posting]]:
         boost = field.format.field_boost
         return lambda value: [(value.encode("utf-8"), 1, boost, b"")] if isinstance(value, str) else list(
             field.index(value))
-    if isinstance(field, fields.NUMERIC):  # an age, a number: seldom the same twice
+    if (type(field) is fields.NUMERIC and not field.shift_step and field.numtype is int and field.bits == 64
+            and field.signed and not field.decimal_places):
+        return _integer_maker(field)
+    if isinstance(field, fields.NUMERIC):  # a number: seldom the same twice
         return lambda value: list(field.index(value))
     return _remembering(field)
 
@@ -92,6 +95,20 @@ def _date_maker(field: fields.DATETIME) -> Callable[[Any], list[Posting]]:
             return list(field.index(value))
         x = datetime_to_long(value) + offset
         return [(prefix + _QUAD.pack(x >> shift), 1, 1.0, b"") for shift, prefix in shifts]
+
+    return make
+
+
+def _integer_maker(field: fields.NUMERIC) -> Callable[[Any], list[Posting]]:
+    # NUMERIC.index of an int without tiers (the age): the shift byte 0, then the number made
+    # unsigned (+2**63), 8 bytes big-endian; anything else goes through Whoosh.
+    low, high = field.min_value, field.max_value
+    offset = 1 << 63
+
+    def make(value: Any) -> list[Posting]:
+        if type(value) is int and low <= value <= high:
+            return [(b"\x00" + _QUAD.pack(value + offset), 1, 1.0, b"")]
+        return list(field.index(value))
 
     return make
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import zlib
 from array import array
+from operator import itemgetter
 from pickle import dumps
 from typing import Any
 
@@ -48,8 +49,8 @@ Posting = tuple[bytes, int, float, bytes]
 #: Approximate bytes one buffered posting holds (its slots in the term's flat list and the
 #: float); what :attr:`SegmentWriter.buffered_bytes` counts besides the values' own bytes.
 POSTING_OVERHEAD = 56
-#: ... and one buffered term (its dict entry, its list, its key).
-TERM_OVERHEAD = 200
+#: ... and one buffered term (its dict entry, its list, its key of about 16 bytes).
+TERM_OVERHEAD = 216
 #: ... and one column value kept for the segment's end (two list slots, a number or bytes).
 COLUMN_OVERHEAD = 64
 
@@ -63,6 +64,8 @@ COMPRESSION = 1
 PROTOCOL = 4
 
 _TERMINFO = W3TermInfo._struct
+_FREQUENCY = itemgetter(1)
+_VALUE = itemgetter(3)
 
 
 class SegmentWriter(writing.SegmentWriter):
@@ -135,21 +138,32 @@ class SegmentWriter(writing.SegmentWriter):
                     items = ready.get(fieldname)
                     if items is None:
                         items = field.index(value)
-                    scorable = field.scorable
+                    if type(items) is not list:
+                        items = list(items)
                     terms = inverted.get(fieldname)
                     if terms is None:
                         terms = inverted[fieldname] = {}
-                    for tbytes, freq, weight, vbytes in items:
-                        if scorable:
-                            length += freq
-                        flat = terms.get(tbytes)
-                        if flat is None:
-                            terms[tbytes] = [docnum, weight * fieldboost, vbytes]
-                            nbytes += TERM_OVERHEAD + len(tbytes)
-                        else:
-                            flat += (docnum, weight * fieldboost, vbytes)
-                        nbytes += len(vbytes)
-                        added += 1
+                    before = len(terms)
+                    get = terms.get
+                    # The loop a posting; the sums, sizes and counts over them in C.
+                    if fieldboost == 1.0:
+                        for tbytes, _, weight, vbytes in items:
+                            flat = get(tbytes)
+                            if flat is None:
+                                terms[tbytes] = [docnum, weight, vbytes]
+                            else:
+                                flat += (docnum, weight, vbytes)
+                    else:
+                        for tbytes, _, weight, vbytes in items:
+                            flat = get(tbytes)
+                            if flat is None:
+                                terms[tbytes] = [docnum, weight * fieldboost, vbytes]
+                            else:
+                                flat += (docnum, weight * fieldboost, vbytes)
+                    if field.scorable:
+                        length = sum(map(_FREQUENCY, items))
+                    added += len(items)
+                    nbytes += (len(terms) - before) * TERM_OVERHEAD + sum(map(len, map(_VALUE, items)))
 
                 vformat = field.vector
                 if vformat:

@@ -71,3 +71,17 @@ def test_remembering_is_bounded_and_stays_right():
     first = make(values[0])
     first.clear()
     assert make(values[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(), st.floats(allow_nan=False), st.none()))
+def test_an_age_gets_the_postings_its_own_index_makes(value):
+    try:
+        expected = list(SCHEMA["age"].index(value))
+    except (ValueError, OverflowError, TypeError) as e:
+        expected = type(e)
+    try:
+        made = _maker(SCHEMA["age"])(value)
+    except (ValueError, OverflowError, TypeError) as e:
+        made = type(e)
+    assert made == expected
