@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from operator import itemgetter
+from operator import itemgetter, sub
 from pickle import dumps
+from struct import Struct
 from typing import Any
 
 from whoosh import writing
@@ -64,6 +65,7 @@ COMPRESSION = 1
 PROTOCOL = 4
 
 _TERMINFO = W3TermInfo._struct
+_WHERE = Struct("!qi")  # pack_long(offset) + pack_int(length): where a term's postings are
 _FREQUENCY = itemgetter(1)
 _VALUE = itemgetter(3)
 
@@ -298,7 +300,7 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
             (t, terms[t]) for t in sorted(terms))
         started = False
         fixed = fieldobj.format.fixed_value_size()
-        doclength = _length_lookup(lengths, fieldname)
+        doclength, lengthbytes = _length_lookup(lengths, fieldname)
         out: list[bytes] = []
         rows: list[tuple[bytes, bytes]] = []
         offset = postfile.tell()
@@ -328,7 +330,7 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
                 # One posting: most terms of a batch (a Zipfian vocabulary), so the common
                 # case skips the block loop.
                 d, w, v = flat
-                w32 = array("f", (w,))[0]
+                w32 = 1.0 if w == 1.0 else array("f", (w,))[0]
                 if fixed is None or fixed < 0:
                     vals = (v,) if v else ()
                 elif fixed == 0:
@@ -340,14 +342,13 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
                 if comp:
                     data = zlib.compress(data, comp)
                 maxweight = w if w > 0 else 0
-                length = doclength[d] if doclength is not None else 0
-                lbyte = length_to_byte(length) if length else 0
+                lbyte = lengthbytes[d] if lengthbytes is not None else 0
                 info = dumps((1, d, maxweight, comp, lbyte, lbyte), 2)
                 size = len(info) + len(data)
                 out += (pack_int(-size), info, data)
                 offset += 4 + size
                 rows.append((prefix + tbytes, _TERMINFO.pack(0, w32, 1, lbyte, lbyte, maxweight, d, d)
-                             + pack_long(start) + pack_int(offset - start)))
+                             + _WHERE.pack(start, offset - start)))
                 continue
             ids = flat[0::3]
             weights = flat[1::3]
@@ -361,11 +362,7 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
                 bids = ids[b:b + blocklimit]
                 bweights = weights[b:b + blocklimit]
                 f32 = array("f", bweights)
-                prev = 0
-                deltas = []
-                for d in bids:
-                    deltas.append(d - prev)
-                    prev = d
+                deltas = list(map(sub, bids, [0, *bids[:-1]]))  # each block's first from 0
                 first = f32[0]
                 if first == 1.0 and f32.count(1.0) == len(f32):
                     miniw = None
@@ -391,7 +388,7 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
                 if doclength is None:
                     bmin_len, bmax_len = None, 0
                 else:
-                    lens = [doclength[d] for d in bids]
+                    lens = list(map(doclength.__getitem__, bids))
                     bmax_len = max(lens)
                     bmin_len = min(lens) if bmax_len else None
                     if bmin_len == 0:
@@ -418,15 +415,16 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
             fieldwriter.finish_field()
 
 
-def _length_lookup(lengths: Any, fieldname: str) -> list[int] | None:
-    """The decoded length of ``fieldname`` in each document of the segment (0: none),
-    or None when the field has no lengths (not scorable)."""
+def _length_lookup(lengths: Any, fieldname: str) -> tuple[list[int] | None, list[int] | None]:
+    """The decoded length of ``fieldname`` in each document of the segment (0: none), and
+    the byte each is stored as (``length_to_byte`` of the decoded length, the same byte);
+    (None, None) when the field has no lengths (not scorable)."""
     name = _lenfield(fieldname)
     if not lengths.has_column(name):
-        return None
-    column = lengths.column_reader(name, LENGTHS_COLUMN)
+        return None, None
+    stored = list(lengths.column_reader(name, LENGTHS_COLUMN))
     table = [0] + [byte_to_length(i) for i in range(1, 256)]
-    return [table[b] for b in column]
+    return list(map(table.__getitem__, stored)), stored
 
 
 class _Pickled(PickleColumn.Writer):
