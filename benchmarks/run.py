@@ -1,12 +1,14 @@
 """Benchmark searcher against plain Whoosh, SQLite FTS5 and tantivy on Reuters-21578, in one run.
 
-    python -m benchmarks.run [--limit N] [--queries N] [--reuters DIR] [--engines LIST] [--json]
+    python -m benchmarks.run [--limit N] [--queries N] [--rounds N] [--reuters DIR] [--engines LIST] [--json]
 
 Every engine indexes the same articles (fresh index in a temporary folder, commit included)
 in a child process of its own, so that its peak memory is its own, and then answers the same
 seeded queries there; the report gives stories and MB of text per second, the index size on
 disk, the peak memory while indexing, the median and 95th-percentile query latency of each,
-and each engine's ratio to searcher. It is printed as a table (or JSON with ``--json``),
+and each engine's ratio to searcher. The whole is done ``--rounds`` times, the engines in turn
+(in reverse order every other round, so that a machine that speeds up or slows down during the
+run favours none), and each figure is the median of its rounds. It is printed as a table (or JSON with ``--json``),
 written to ``benchmarks/results/latest.json`` and drawn in ``latest.png`` (with matplotlib).
 """
 
@@ -48,6 +50,8 @@ RATIO_KEYS = ("articles_per_second", "mb_per_second", "index_mb", "index_peak_mb
 SEED = 1987
 #: timed passes over the query set; each query's latency is the median of its passes
 REPEATS = 3
+#: rounds of the whole benchmark: each engine's figures are the medians of its rounds
+ROUNDS = 3
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -238,8 +242,10 @@ def run_benchmark(
     engines: Sequence[str] = ENGINES,
     corpus_name: str = "articles",
     child_processes: bool = True,
+    rounds: int = 1,
 ) -> dict[str, Any]:
-    """Run the whole benchmark on ``articles`` and return the report as a dict.
+    """Run the whole benchmark on ``articles`` ``rounds`` times and return the report as a dict:
+    each engine's figures are the medians of its rounds (``index_seconds_rounds`` lists them).
 
     Engines in ``OPTIONAL`` that are not installed are left out and listed under ``skipped``;
     any other engine that cannot run is an error (ValueError).
@@ -280,12 +286,18 @@ def run_benchmark(
         "engines": {},
         "skipped": skipped,
     }
+    report["rounds"] = rounds
     answers = {}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in runnable}
     bench = bench_in_child if child_processes else bench_engine
-    with tempfile.TemporaryDirectory(prefix="searcher-bench-") as tmp:
-        for name in runnable:
+    for turn in range(rounds):
+        for name in runnable if turn % 2 == 0 else reversed(runnable):
             given = articles if name == "searcher" else tagged
-            report["engines"][name], answers[name] = bench(name, given, queries, Path(tmp) / name)
+            with tempfile.TemporaryDirectory(prefix="searcher-bench-") as tmp:
+                stats, answers[name] = bench(name, given, queries, Path(tmp) / name)
+            runs[name].append(stats)
+    for name in runnable:
+        report["engines"][name] = median_stats(runs[name], len(articles), text_mb(articles))
     if "searcher" in answers:
         s = report["engines"]["searcher"]
         # each other engine / searcher, three significant figures (indexing ratios can be large)
@@ -300,6 +312,26 @@ def run_benchmark(
         if "whoosh" in answers:
             report["goals"] = goals(report["engines"])
     return report
+
+
+def median_stats(runs: Sequence[dict[str, Any]], articles: int, mb: float) -> dict[str, Any]:
+    """One engine's figures over its rounds (of ``articles`` articles, ``mb`` MB of text): the
+    median of each, the rates those of the median time, and every round's indexing time."""
+    out: dict[str, Any] = {}
+    for key, value in runs[0].items():
+        values = [r[key] for r in runs]
+        if any(v is None for v in values) or not isinstance(value, int | float):
+            out[key] = value
+        else:
+            middle = statistics.median(values)
+            out[key] = type(value)(middle) if isinstance(value, int) else round(middle, 4)
+    seconds = out["index_seconds"]
+    if seconds:
+        # the rate of the median time (the median rate, for an odd number of rounds)
+        out["articles_per_second"] = round(articles / seconds, 1)
+        out["mb_per_second"] = float(f"{mb / seconds:.3g}")
+    out["index_seconds_rounds"] = [r["index_seconds"] for r in runs]
+    return out
 
 
 def goals(engines: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -411,6 +443,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--limit", type=int, default=None, help="articles to use (default: all)")
     p.add_argument("--queries", type=int, default=200, help="queries to draw (default: 200)")
+    p.add_argument("--rounds", type=int, default=ROUNDS,
+                   help=f"rounds of the whole benchmark; figures are medians over them (default: {ROUNDS})")
     p.add_argument("--reuters", type=Path, default=DEFAULT_REUTERS,
                    help=f"folder with reut2-*.sgm (default: {DEFAULT_REUTERS})")
     p.add_argument("--engines", default=",".join(ENGINES),
@@ -427,6 +461,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("--limit must be at least 1")
     if args.queries < 1:
         p.error("--queries must be at least 1")
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     return args
 
 
@@ -455,7 +491,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        report = run_benchmark(articles, args.queries, engines=args.engines, corpus_name="Reuters-21578")
+        report = run_benchmark(articles, args.queries, engines=args.engines, corpus_name="Reuters-21578",
+                               rounds=args.rounds)
     except (ValueError, RuntimeError) as e:  # no articles, or too few words for that many distinct queries
         print(f"error: {e}", file=sys.stderr)
         return 2

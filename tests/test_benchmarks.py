@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.chart import draw_report, draw_scaling, matplotlib_available  # noqa: E402
 from benchmarks.engines import Fts5Engine, engine_problem, fts5_available, searcher_problem  # noqa: E402
 from benchmarks.queries import KINDS, STOP_WORDS, Query, fts5_quote, make_queries  # noqa: E402
-from benchmarks.run import format_table, main, percentile, run_benchmark  # noqa: E402
+from benchmarks.run import format_table, main, median_stats, percentile, run_benchmark  # noqa: E402
 from benchmarks.scaling import format_table as scaling_table  # noqa: E402
 from benchmarks.scaling import replicate, run_scaling  # noqa: E402
 
@@ -114,7 +114,8 @@ def check_report(report: dict, engines: tuple[str, ...], articles: int, queries:
     assert report["queries"]["count"] == queries
     assert set(report["engines"]) == set(engines)
     for stats in report["engines"].values():
-        assert stats.keys() == ENGINE_KEYS
+        assert stats.keys() == ENGINE_KEYS | {"index_seconds_rounds"}
+        assert len(stats["index_seconds_rounds"]) == report["rounds"]
         assert stats["indexed"] == articles
         for key in ENGINE_KEYS - MAY_BE_ZERO:
             assert stats[key] > 0, key
@@ -242,6 +243,25 @@ def test_fts5_only_benchmark_on_made_up_articles() -> None:
     report = run_benchmark(made_up_articles(), 9, engines=("fts5",))
     check_report(report, ("fts5",), len(STORIES), 9)
     assert report["engines"]["fts5"]["queries_with_hits"] == 9
+
+
+@needs_fts5
+def test_rounds_report_the_median_of_each_figure() -> None:
+    report = run_benchmark(made_up_articles(), 9, engines=("fts5",), rounds=3)
+    stats = report["engines"]["fts5"]
+    assert report["rounds"] == 3 and len(stats["index_seconds_rounds"]) == 3
+    assert stats["index_seconds"] == sorted(stats["index_seconds_rounds"])[1]
+    assert stats["articles_per_second"] == round(len(STORIES) / stats["index_seconds"], 1)
+
+
+def test_median_stats_takes_each_figure_s_median_and_the_rate_of_the_median_time() -> None:
+    runs = [{"index_seconds": s, "articles_per_second": 100 / s, "mb_per_second": 1 / s, "index_mb": mb,
+             "query_median_ms": q, "indexed": 100, "query_p95_ms": None}
+            for s, mb, q in ((4.0, 2.0, 9.0), (1.0, 2.0, 1.0), (2.0, 2.0, 3.0))]
+    stats = median_stats(runs, 100, 1.0)
+    assert stats["index_seconds"] == 2.0 and stats["articles_per_second"] == 50.0 and stats["mb_per_second"] == 0.5
+    assert stats["query_median_ms"] == 3.0 and stats["index_mb"] == 2.0 and stats["indexed"] == 100
+    assert stats["query_p95_ms"] is None and stats["index_seconds_rounds"] == [4.0, 1.0, 2.0]
 
 
 @needs_fts5
