@@ -40,6 +40,7 @@ _PIECES = ["Iraq's", "Paris", "paris", "U.S.", "d'Ivoire", "Côte", "ΣΊΣΥΦ�
 @given(st.one_of(st.text(max_size=200), st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)))
 @example(text="Iraq's oil\nU.S. dlrs, Paris\0, France")
 @example(text="ΌΣΟΣ σοφός")  # a final sigma is decided word by word
+@example(text="OIL PRICES Fall\nSaudi Arabia Raises the Output\nthe rest of it")
 def test_doc_reads_the_words_a_plain_reading_does(text: str) -> None:
     doc, plain = Doc(text), _Plain(text.replace("\0", "\x01"))
     assert doc.n == len(plain.words)
@@ -57,3 +58,11 @@ def test_doc_reads_the_words_a_plain_reading_does(text: str) -> None:
         # the words before the k-th line break (the first is 0): those whose gap before holds no later break
         before = sum(1 for i in range(doc.n) if "".join(plain.gaps[: i + 1]).count("\n") <= k)
         assert doc.words_before_break(k) == before
+    for i in range(doc.n):
+        # (title case, capitals) of the word's line, counted word by word
+        line = [j for j in range(doc.n) if plain.line_of[j] == plain.line_of[i]]
+        cased = [j for j in line if len(plain.words[j]) > 1]
+        long = [j for j in line if len(plain.words[j]) > 3]
+        title = len(long) >= 3 and sum(plain.caps[j] for j in long) >= 0.85 * len(long)
+        capitals = bool(cased) and sum(plain.words[j].isupper() for j in cased) >= 0.6 * len(cased)
+        assert doc.style(i) == (title, capitals)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from itertools import accumulate, compress, repeat
-from operator import not_
+from operator import itemgetter, not_
 
 from searcher.extract.names import name_key
 
@@ -28,6 +28,7 @@ _SPLIT = re.compile(rf"({_LETTER}(?:\.(?:{_LETTER}\.)+|{_LETTER}*(?:['\u2019]{_L
 # In ASCII text a letter is [A-Za-z] and the right quote cannot occur: a cheaper pattern, the same words.
 _SPLIT_ASCII = re.compile(r"([A-Za-z](?:\.(?:[A-Za-z]\.)+|[A-Za-z]*(?:'[A-Za-z]+)*))")
 # Joins the words into one string for C-speed string methods; no word can contain it.
+_FIRST = itemgetter(0)
 _SEP = "\0"
 _POSSESSIVE = re.compile("['\u2019]s" + _SEP)
 _POSSESSIVE_ASCII = "'s" + _SEP
@@ -61,7 +62,7 @@ class Doc:
             del words[n:]  # the empty string after the last separator
         else:
             self.words = words = written
-        self.caps = [w[0].isupper() for w in words]
+        self.caps = list(map(str.isupper, map(_FIRST, words)))
         # str.lower() of the joined words is each word's lower(): the separator is neither cased nor
         # case-ignorable, so even a Greek final sigma is decided word by word.
         lowered = joined.lower()
@@ -138,16 +139,14 @@ class Doc:
         line = bisect_right(self.line_starts, i)
         style = self._styles.get(line)
         if style is None:
-            words, caps = self.words, self.caps
-            long_words = long_capitalised = cased = capitals = 0
-            for j in range(self.line_start(line), self.line_start(line + 1)):
-                size = len(words[j])
-                if size > 1:
-                    cased += 1  # "I" and "a" say nothing either way
-                    capitals += words[j].isupper()
-                    if size > 3:
-                        long_words += 1
-                        long_capitalised += caps[j]
+            first, end = self.line_start(line), self.line_start(line + 1)
+            words = self.words[first:end]
+            sizes = list(map(len, words))
+            # "I" and "a" say nothing either way
+            cased = sum(map((1).__lt__, sizes))
+            capitals = sum(map(str.isupper, compress(words, map((1).__lt__, sizes))))
+            long_words = sum(map((3).__lt__, sizes))
+            long_capitalised = sum(compress(self.caps[first:end], map((3).__lt__, sizes)))
             style = self._styles[line] = (long_words >= 3 and long_capitalised >= 0.85 * long_words,
                                           cased > 0 and capitals >= 0.6 * cased)
         return style
