@@ -96,6 +96,8 @@ class _Batches:
         self.writer: SegmentWriter | None = None
         #: where the articles are written; the writer adopts its segments at each commit
         self.pool: SegmentPool | None = None
+        # the last flush collected this process's garbage already (while the workers wrote)
+        self._collected = False
         self._lock = None  # the writer's lock, released by this object rather than by Whoosh
 
     def get(self) -> SegmentWriter:
@@ -131,8 +133,15 @@ class _Batches:
         writer, self.writer = self.writer, None
         self.pending = 0
         if writer is not None:
+            collected, self._collected = self._collected, False
             try:
-                if self.pool is not None:
+                if self.pool is not None and self.pool.workers:
+                    # This process collects while the workers write their segments, rather than
+                    # after the commit, when they would wait for it with nothing to do; what
+                    # the commit's merges leave is collected at the next one.
+                    writer.adopt(self.pool.flush(meanwhile=give_back_memory))
+                    collected = True
+                elif self.pool is not None:
                     writer.adopt(self.pool.flush())
                 writer.commit(mergetype=OPTIMIZE if optimize else merge_tiered)
             except BaseException as e:
@@ -148,13 +157,18 @@ class _Batches:
                 raise
             finally:
                 self._unlock()
-            give_back_memory()
+            if not collected:
+                give_back_memory()
 
     def retire_pool(self) -> None:
         """Keep what the pool wrote for the next commit, and stop its workers."""
         if self.pool is not None:
             if self.writer is not None:
-                self.writer.adopt(self.pool.flush())
+                if self.pool.workers:
+                    self.writer.adopt(self.pool.flush(meanwhile=give_back_memory))
+                    self._collected = True
+                else:
+                    self.writer.adopt(self.pool.flush())
             self._close_pool()
 
     def _close_pool(self) -> None:
@@ -345,6 +359,7 @@ def add_articles(
     pending: set[str] = set()  # ids added since the last commit
     with _Batches(ix, settings) as batches, ix.searcher() as s, _collector_paused():
         clusterer = Clusterer(Committed(s), memory=settings.cluster_memory)
+        empty = s.doc_count_all() == 0  # nothing committed to replace: no lookup of each id
         articles = iter(articles)
         first = list(islice(articles, SMALL_RUN))
         if first:
@@ -363,7 +378,7 @@ def add_articles(
                 batches.commit()
                 pending.clear()
             writer = batches.get()
-            exists = article_id in written or s.document_number(id=article_id) is not None
+            exists = article_id in written or (not empty and s.document_number(id=article_id) is not None)
             written.add(article_id)
             pending.add(article_id)
             if exists:  # looking an id up in every segment costs: only when it can be there

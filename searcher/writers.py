@@ -267,16 +267,21 @@ class SegmentPool(Generic[T]):
         by the chunks it has prepared ahead)."""
         return sum(self._buffered)
 
-    def flush(self) -> list[Any]:
-        """Finish the segments of everything written so far; the Whoosh segments to adopt."""
+    def flush(self, meanwhile: Callable[[], None] | None = None) -> list[Any]:
+        """Finish the segments of everything written so far; the Whoosh segments to adopt.
+        ``meanwhile``, if given, is called while the workers write them (or after, without)."""
         if not self.workers:
             segment = self._local.finish()
             self._buffered[0] = 0
+            if meanwhile is not None:
+                meanwhile()
             return [segment] if segment is not None else []
         for w, inbound in enumerate(self._in):
             self._send_writes(w)
             inbound.put(("flush", None))
             self._flushes[w] += 1
+        if meanwhile is not None:
+            meanwhile()
         segments = []
         for w in range(self.workers):
             _, segment = self._receive(w, "segment")
