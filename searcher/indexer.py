@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from itertools import chain, islice
 from pathlib import Path
@@ -30,7 +31,15 @@ from searcher.documents import Documents
 from searcher.extract import Gazetteer, extract
 from searcher.extract.cache import default_cache_dir
 from searcher.merging import merge_tiered
-from searcher.model import Article, IndexLockedError, IndexSummary, IndexWriteError, OptimizeSummary, ReadError
+from searcher.model import (
+    Article,
+    IndexLockedError,
+    IndexSummary,
+    IndexWriteError,
+    OptimizeSummary,
+    ReadError,
+    naive_utc,
+)
 from searcher.pipeline import Prepared, once, preparer, ready, sign
 from searcher.readers import iter_files, read_capped
 from searcher.segwriter import SegmentWriter
@@ -351,6 +360,8 @@ def add_articles(
     gazetteer = once(gazetteer)
 
     def prepare(article: Article) -> Prepared:
+        if article.date is not None and (type(article.date) is not datetime or article.date.tzinfo is not None):
+            article.date = naive_utc(article.date)  # a library user's date with a time zone, or a plain date
         digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
         extract(article, gazetteer(), default_year=settings.default_year)
         return Prepared(article.id, article.id, digest, articles=[ready(article, document(article, digest))])

@@ -6,7 +6,7 @@ Nothing here imports the rest of the package, so every stage can depend on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 
 @dataclass
@@ -20,6 +20,7 @@ class Article:
     id: str
     title: str
     body: str
+    #: naive, as the index keeps it; one with a time zone is indexed as its UTC time
     date: datetime | None = None
     url: str | None = None
     source: str | None = None
@@ -31,6 +32,21 @@ class Article:
     countries: list[str] = field(default_factory=list)
     #: the continents of those countries
     regions: list[str] = field(default_factory=list)
+
+
+def naive_utc(value: datetime | date | None) -> datetime | None:
+    """An article's date as the index keeps it: a naive datetime, in UTC when it had a time
+    zone (as the readers make every date); a plain date is its midnight.
+
+    >>> from datetime import timedelta, timezone
+    >>> naive_utc(datetime(2020, 1, 7, 23, 30, tzinfo=timezone(timedelta(hours=-5))))
+    datetime.datetime(2020, 1, 8, 4, 30)
+    """
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return value
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -319,3 +319,24 @@ def test_stats_read_dates_segment_by_segment(new_index):
     assert (stats.first_date, stats.last_date, stats.articles) == (datetime(2020, 1, 1), datetime(2020, 1, 4), 7)
     page = ix.search("oil", options=searcher.SearchOptions(since="2020-01-02", collapse=False, limit=20))
     assert sorted(h.id for h in page.hits) == ["d1", "d2", "d3"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2100, 12, 30)),
+                          st.integers(-23 * 60, 23 * 60)), min_size=1, max_size=8))
+def test_a_date_with_a_time_zone_is_indexed_as_its_utc_time(new_index, moments):
+    """A library user's dates may carry a time zone (a feed's "-05:00"); the index keeps every
+    date naive, as the readers make them: the same instant, in UTC, and found by date range."""
+    from datetime import timedelta, timezone
+
+    ix = new_index()
+    aware = [when.replace(tzinfo=timezone(timedelta(minutes=offset))) for when, offset in moments]
+    # texts with nothing in common, or the near-duplicates would be folded into one hit
+    ix.add_articles([searcher.Article(id=f"a{i}", title="Missile strike",
+                                      body=" ".join(f"w{i}x{j}" for j in range(12)) + " missile", date=d)
+                     for i, d in enumerate(aware)])
+    for i, d in enumerate(aware):
+        utc = datetime.fromtimestamp(d.timestamp(), tz=UTC).replace(tzinfo=None)
+        assert ix.get(f"a{i}").date == utc
+        day = utc.strftime("%Y-%m-%d")
+        assert f"a{i}" in {h.id for h in ix.search("missile", since=day, until=day, limit=20).hits}
