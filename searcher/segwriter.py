@@ -147,21 +147,15 @@ class SegmentWriter(writing.SegmentWriter):
                         terms = inverted[fieldname] = {}
                     before = len(terms)
                     get = terms.get
-                    # The loop a posting; the sums, sizes and counts over them in C.
-                    if fieldboost == 1.0:
-                        for tbytes, _, weight, vbytes in items:
-                            flat = get(tbytes)
-                            if flat is None:
-                                terms[tbytes] = [docnum, weight, vbytes]
-                            else:
-                                flat += (docnum, weight, vbytes)
-                    else:
-                        for tbytes, _, weight, vbytes in items:
-                            flat = get(tbytes)
-                            if flat is None:
-                                terms[tbytes] = [docnum, weight * fieldboost, vbytes]
-                            else:
-                                flat += (docnum, weight * fieldboost, vbytes)
+                    # The loop a posting; the sums, sizes and counts over them in C. The weight is
+                    # always multiplied, as Whoosh does: a whole-number weight times a float boost
+                    # is a float, and pickles as one.
+                    for tbytes, _, weight, vbytes in items:
+                        flat = get(tbytes)
+                        if flat is None:
+                            terms[tbytes] = [docnum, weight * fieldboost, vbytes]
+                        else:
+                            flat += (docnum, weight * fieldboost, vbytes)
                     if field.scorable:
                         length = sum(map(_FREQUENCY, items))
                     added += len(items)
@@ -383,8 +377,8 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
                 if comp:
                     data = zlib.compress(data, comp)
                 bmax = max(bweights)
-                if bmax < 0:
-                    bmax = 0
+                if bmax <= 0:
+                    bmax = 0  # Whoosh's block starts from the int 0 and keeps it unless a weight is larger
                 if doclength is None:
                     bmin_len, bmax_len = None, 0
                 else:

@@ -141,6 +141,20 @@ def test_many_terms_give_the_same_bytes():
     assert _segment_files(_write(schema, [single], WhooshWriter)) == _segment_files(_write(schema, [single], AsWhoosh))
 
 
+@pytest.mark.parametrize("merge", [False, True])
+def test_whole_number_and_zero_weights_give_the_same_bytes(merge):
+    """Weights Whoosh keeps as it computes them: an int boost makes whole-number weights (a block's
+    highest weight then pickles as an int), and a zero boost a block whose highest is 0, which
+    Whoosh's writer leaves as the int 0 it starts from."""
+    schema = fields.Schema(id=fields.ID(stored=True), tag=fields.ID(field_boost=2), body=fields.TEXT)
+    docs = [{"id": "a", "tag": "x", "body": "oil"}, {"id": "b", "tag": "y", "body": "oil gas", "_body_boost": 0},
+            {"id": "c", "tag": "y", "body": "gas rig", "_body_boost": 0}, {"id": "d", "tag": "z", "_tag_boost": 0}]
+    batches = [docs[:2], docs[2:]] if merge else [docs]
+    ours = _write(schema, batches, AsWhoosh, optimize=merge)
+    theirs = _write(schema, batches, WhooshWriter, optimize=merge)
+    assert _segment_files(ours) == _segment_files(theirs)
+
+
 def test_merged_segments_and_deletions_give_the_same_bytes():
     batches = [_numbered([{"title": f"strike {i}", "body": "missile " * (i % 5 + 1) + WORDS[i % len(WORDS)]}
                           for i in range(b * 40, b * 40 + 40)]) for b in range(4)]
