@@ -126,13 +126,12 @@ def _paused(make: Callable[[], T]) -> T:
 def _collector_paused() -> Iterator[None]:
     # The gazetteer is some 500,000 objects made in one go and kept: the cyclic collector would walk
     # them over and over while they are made (it took a third of building, two thirds of loading).
-    # Once made they live as long as the program: frozen, no later collection walks them either
-    # (the first ones would have, in young generations holding half a million objects).
+    # (Not frozen here: gc.freeze() would freeze every object alive, uncollected cycles too, and
+    # keep them for good in a process that opens many indexes; the indexer freezes for its run.)
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
         if enabled:
             gc.enable()
