@@ -43,7 +43,12 @@ def naive_utc(value: datetime | date | None) -> datetime | None:
     datetime.datetime(2020, 1, 8, 4, 30)
     """
     if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+        if value.tzinfo is None:
+            return value
+        try:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # within hours of year 1 or 9999: the time as written
+            return value.replace(tzinfo=None)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     return value
@@ -77,6 +82,9 @@ class OptimizeSummary:
     segments_after: int = 0
     articles: int = 0
     seconds: float = 0.0
+    #: whether anything was rewritten: False for an index already in one segment without
+    #: deleted articles (or empty)
+    merged: bool = False
 
 
 @dataclass
