@@ -339,9 +339,19 @@ def optimize_cmd(
             summary = ix.optimize()
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(summary), ensure_ascii=False))
-    else:
+    elif not summary.merged:
+        typer.echo(f"{summary.articles:,} articles, already in {_count(summary.segments_after, 'segment')}: "
+                   "nothing to merge")
+    elif summary.segments_before > 1:
         typer.echo(f"{summary.articles:,} articles: {summary.segments_before} segments merged into "
                    f"{summary.segments_after} in {summary.seconds:.1f} s")
+    else:
+        typer.echo(f"{summary.articles:,} articles: the segment rewritten without its deleted articles "
+                   f"in {summary.seconds:.1f} s")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @app.command("check")

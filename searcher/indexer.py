@@ -453,6 +453,7 @@ def optimize(ix: FileIndex, settings: IndexSettings) -> OptimizeSummary:
         batches.get()
         if summary.segments_before > 1 or ix.doc_count() != ix.doc_count_all():
             batches.commit(optimize=True)
+            summary.merged = True
         else:
             batches.cancel()
     summary.segments_after = len(ix._segments())

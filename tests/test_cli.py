@@ -161,3 +161,25 @@ def test_real_process_with_env_index_and_plain_pipe(tmp_path):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     usage = _cli("query", cwd=tmp_path, env=env)
     assert usage.returncode == 2
+
+
+def test_optimize_says_what_it_did(tmp_path):
+    folder, index = tmp_path / "news", str(tmp_path / "ix")
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"a{i}.txt").write_text(f"Story {i} from Basra\n\nFloods hit Basra, report number {i}.\n")
+    assert run("index", str(folder), "--index", index).exit_code == 0
+    assert run("optimize", "--index", index).exit_code == 0  # one segment or several: one now
+    again = run("optimize", "--index", index)
+    assert again.exit_code == 0 and again.output.strip() == "3 articles, already in 1 segment: nothing to merge"
+    (folder / "a3.txt").write_text("Story 3 from Mosul\n\nRain fell on Mosul on Monday.\n")
+    assert run("index", str(folder), "--index", index).exit_code == 0
+    merged = run("optimize", "--index", index)
+    assert merged.exit_code == 0 and merged.output.startswith("4 articles: 2 segments merged into 1 in ")
+    (folder / "a0.txt").unlink()
+    assert run("index", str(folder), "--index", index).exit_code == 0  # deletes a0's article
+    rewritten = run("optimize", "--index", index, "--json")
+    summary = json.loads(rewritten.output)
+    assert (summary["segments_before"], summary["segments_after"], summary["articles"], summary["merged"]) == (
+        1, 1, 3, True)
+    assert json.loads(run("optimize", "--index", index, "--json").output)["merged"] is False
