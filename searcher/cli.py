@@ -231,8 +231,9 @@ def query_cmd(
       date:"last month"  date:[2020 to]      relative and open-ended dates
       *                            every article (with filters, to browse)
     Example: searcher query "missile Erbil" --since 2020-01 --country Iraq --json
-    A query that starts with "-" goes after "--": searcher query -- "-Kuwait missile"
+    A query may start with "-": searcher query "-Kuwait missile" (give -i, -n, -f apart from their values)
     """
+    text = text.strip()  # main() sets a query that starts with "-" apart from the options with a space
     if sort not in searcher.SORTS:
         _fail(f"--sort must be one of {', '.join(searcher.SORTS)}", 2)
     out_format = _output_format(fmt, as_json)
@@ -401,10 +402,40 @@ def _console():
     return Console(highlight=False, soft_wrap=False)
 
 
+def query_argv(argv: list[str]) -> list[str]:
+    """``argv`` with each word after ``query`` that starts with "-" but is none of its options
+    (``-Kuwait missile``, a query that starts with a NOT) made an argument, by a leading space
+    that the command strips: Click would otherwise read it as options ("No such option: -K").
+    A short option is its exact name, its value apart (``-n 5``: ``-iran`` is a query); words
+    that start with "--" are left to Click.
+
+    >>> query_argv(["query", "-iran missile", "-n", "5", "--index=ix"])
+    ['query', ' -iran missile', '-n', '5', '--index=ix']
+    """
+    if not argv or argv[0] != "query":
+        return argv
+    params = [p for p in typer.main.get_command(app).commands["query"].params if p.param_type_name == "option"]
+    names = {name for p in params for name in (*p.opts, *p.secondary_opts)} | {"--help"}
+    valued = {name for p in params if not p.is_flag for name in p.opts}
+    out = argv[:1]
+    takes_value = literal = False
+    for word in argv[1:]:
+        if takes_value or literal or not word.startswith("-") or word == "-":
+            takes_value = False
+        elif word == "--":
+            literal = True
+        elif word in names:
+            takes_value = word in valued
+        elif not word.startswith("--"):  # "--limt" stays a mistyped option, for Click to say so
+            word = " " + word
+        out.append(word)
+    return out
+
+
 def main() -> None:
     """Console-script entry point: no traceback ever reaches the user."""
     try:
-        app()
+        app(args=query_argv(sys.argv[1:]), prog_name="searcher")
     except SystemExit:
         raise
     except Exception as e:  # a bug of ours: one line, and the details on request

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from searcher.cli import app
@@ -183,3 +185,34 @@ def test_optimize_says_what_it_did(tmp_path):
     assert (summary["segments_before"], summary["segments_after"], summary["articles"], summary["merged"]) == (
         1, 1, 3, True)
     assert json.loads(run("optimize", "--index", index, "--json").output)["merged"] is False
+
+
+def test_a_query_that_starts_with_a_minus_is_a_query(index_dir):
+    from searcher.cli import query_argv
+
+    ix = str(index_dir)
+    argv = query_argv(["query", "-Kuwait missile", "-n", "2", "--index", ix, "--json"])
+    result = run(*argv)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["query"] == "-Kuwait missile" and data["per_page"] == 2 and data["total"] >= 1
+    # "-iran" is a query, never -i with the value "ran"; a mistyped long option is still one
+    assert query_argv(["query", "-iran", "-i", ix]) == ["query", " -iran", "-i", ix]
+    assert query_argv(["query", "--", "-iran"]) == ["query", "--", "-iran"]
+    assert query_argv(["index", "-x"]) == ["index", "-x"]
+    mistyped = run(*query_argv(["query", "missile", "--limt", "2", "--index", ix]))
+    assert mistyped.exit_code == 2 and "No such option: --limt" in mistyped.output
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=20))
+def test_any_query_after_query_reaches_the_command_whole(index_dir, words):
+    from searcher.cli import query_argv
+
+    text = "-" + words
+    result = run(*query_argv(["query", text, "--index", str(index_dir), "--json"]))
+    assert "No such option" not in result.output and "Got unexpected" not in result.output
+    if result.exit_code == 0:
+        assert json.loads(result.output)["query"] == text.strip()
+    else:
+        assert result.exit_code == 2  # a malformed query, said in one line
