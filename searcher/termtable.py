@@ -127,12 +127,13 @@ def add_terms(tindex: Any, rows: list[tuple[bytes, bytes]]) -> None:
         hashes = np.fromiter(map(tindex.hashfn, keys), dtype=np.uint64, count=len(keys))
     # each key to its bucket (the hash's low byte), in the order of the keys
     by_bucket = np.argsort(hashes & 255, kind="stable")
-    bucket_of = (hashes[by_bucket] & 255).tolist()
-    bounds = np.flatnonzero(np.diff(hashes[by_bucket] & 255)) + 1
+    sorted_hashes = hashes[by_bucket]
+    bounds = np.flatnonzero(np.diff(sorted_hashes & 255)) + 1
+    firsts = [0, *bounds.tolist()]
     buckets = tindex.buckets
-    for chunk_hashes, chunk_positions, b in zip(np.split(hashes[by_bucket], bounds),
-                                                 np.split(positions[by_bucket], bounds),
-                                                 (bucket_of[i] for i in [0, *bounds.tolist()]), strict=True):
+    for b, chunk_hashes, chunk_positions in zip((sorted_hashes[firsts] & 255).tolist(),
+                                                 np.split(sorted_hashes, bounds),
+                                                 np.split(positions[by_bucket], bounds), strict=True):
         buckets[b].extend(chunk_hashes, chunk_positions)
     index = tindex.index
     try:
