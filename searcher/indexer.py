@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 from itertools import chain, islice
 from pathlib import Path
@@ -142,16 +141,9 @@ class _Batches:
         writer, self.writer = self.writer, None
         self.pending = 0
         if writer is not None:
-            collected, self._collected = self._collected, False
             try:
-                if self.pool is not None and self.pool.workers:
-                    # This process collects while the workers write their segments, rather than
-                    # after the commit, when they would wait for it with nothing to do; what
-                    # the commit's merges leave is collected at the next one.
-                    writer.adopt(self.pool.flush(meanwhile=give_back_memory))
-                    collected = True
-                elif self.pool is not None:
-                    writer.adopt(self.pool.flush())
+                if self.pool is not None:
+                    writer.adopt(self._flush_pool())
                 writer.commit(mergetype=OPTIMIZE if optimize else merge_tiered)
             except BaseException as e:
                 self._close_pool()
@@ -166,6 +158,7 @@ class _Batches:
                 raise
             finally:
                 self._unlock()
+            collected, self._collected = self._collected, False
             if not collected:
                 give_back_memory()
 
@@ -173,12 +166,17 @@ class _Batches:
         """Keep what the pool wrote for the next commit, and stop its workers."""
         if self.pool is not None:
             if self.writer is not None:
-                if self.pool.workers:
-                    self.writer.adopt(self.pool.flush(meanwhile=give_back_memory))
-                    self._collected = True
-                else:
-                    self.writer.adopt(self.pool.flush())
+                self.writer.adopt(self._flush_pool())
             self._close_pool()
+
+    def _flush_pool(self) -> list:
+        """The pool's segments. With workers, this process collects while they write them,
+        rather than after the commit, when they would wait for it with nothing to do; what
+        the commit's merges leave is collected at the next one."""
+        if not self.pool.workers:
+            return self.pool.flush()
+        self._collected = True
+        return self.pool.flush(meanwhile=give_back_memory)
 
     def _close_pool(self) -> None:
         pool, self.pool = self.pool, None
@@ -360,8 +358,7 @@ def add_articles(
     gazetteer = once(gazetteer)
 
     def prepare(article: Article) -> Prepared:
-        if article.date is not None and (type(article.date) is not datetime or article.date.tzinfo is not None):
-            article.date = naive_utc(article.date)  # a library user's date with a time zone, or a plain date
+        article.date = naive_utc(article.date)  # a library user's date may have a time zone, or be a plain date
         digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
         extract(article, gazetteer(), default_year=settings.default_year)
         return Prepared(article.id, article.id, digest, articles=[ready(article, document(article, digest))])
