@@ -199,6 +199,20 @@ def test_sgml_edge_cases() -> None:
         read_bytes(b"<!DOCTYPE lewis><P>Not a story</P>", "x.sgml", "x.sgml")
 
 
+@given(at=st.lists(st.integers(min_value=0), min_size=1, max_size=5))
+@settings(max_examples=50, deadline=None)
+def test_a_few_nul_bytes_anywhere_in_sgml_cost_no_story(at: list[int]) -> None:
+    # Any NUL made the whole file "binary": a thousand stories lost to one stray byte.
+    data = (DATA / "reuters.sgm").read_bytes()
+    damaged = data
+    for i in at:
+        i %= len(damaged) + 1
+        damaged = damaged[:i] + b"\0" + damaged[i:]
+    assert read_bytes(damaged, "r.sgm", "r.sgm") == read_bytes(data, "r.sgm", "r.sgm")
+    with pytest.raises(ReadError, match="^binary file$"):  # a file of NULs is still binary
+        read_bytes(data[:200] + b"\0\1" * (len(data) // 10) + data[200:], "r.sgm", "r.sgm")
+
+
 def test_real_reuters_files() -> None:
     if not REUTERS.exists():
         pytest.skip(f"{REUTERS} is not here")

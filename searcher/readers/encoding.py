@@ -39,6 +39,26 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _MAX_ACCENTED_SHARE = 0.4
 
 
+def without_nul(data: bytes) -> bytes:
+    """``data`` without its NUL bytes; ``ReadError`` when they make it a binary file or all of it.
+
+    A stray NUL in text, or the zeros a crash leaves at the end of a file, is no reason to lose
+    the file's articles; a file whose first megabyte is more than 5% NULs is binary.
+
+    >>> without_nul(b"Oil prices rose on Monday in Kuwait\\x00.\\x00\\x00")
+    b'Oil prices rose on Monday in Kuwait.'
+    """
+    if b"\x00" not in data:
+        return data
+    data = data.rstrip(b"\x00")
+    if not data:
+        raise ReadError("empty file: only NUL bytes")
+    sample = min(len(data), _SAMPLE)
+    if data.count(b"\x00", 0, sample) > _BINARY_SHARE * sample:
+        raise ReadError("binary file")
+    return data.replace(b"\x00", b"")
+
+
 def decode(data: bytes) -> str:
     """Decode file bytes to text: BOM, then UTF-8, then cp1252 when it reads as Western text,
     then charset-normalizer's guess. Raises ``ReadError("binary file")`` for binary content.
@@ -48,18 +68,10 @@ def decode(data: bytes) -> str:
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return _check_text(data[len(bom) :].decode(encoding, errors="replace"))
-    if b"\x00" in data:
-        # A stray NUL in text, or the zeros a crash leaves at the end of a file, is no reason to
-        # lose the article (the NULs are stripped with the other controls); many NULs are binary.
-        data = data.rstrip(b"\x00")
-        if not data:
-            raise ReadError("empty file: only NUL bytes")
-        sample = min(len(data), _SAMPLE)
-        if data.count(b"\x00", 0, sample) > _BINARY_SHARE * sample:
-            raise ReadError("binary file")
+            return check_text(data[len(bom) :].decode(encoding, errors="replace"))
+    data = without_nul(data)
     try:
-        return _check_text(data.decode("utf-8"))
+        return check_text(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
     mostly_utf8 = data.decode("utf-8", errors="replace")
@@ -67,12 +79,12 @@ def decode(data: bytes) -> str:
     good = sum(1 for ch in mostly_utf8 if ord(ch) > 0x7F) - bad
     if good >= 2 * bad:
         # A UTF-8 file with a few stray bytes: keep the UTF-8, lose only the stray bytes.
-        return _check_text(mostly_utf8.replace("\ufffd", ""))
+        return check_text(mostly_utf8.replace("\ufffd", ""))
     western = _cp1252(data)
     if _looks_western(western):
-        return _check_text(western)
+        return check_text(western)
     best = charset_normalizer.from_bytes(data).best()
-    return _check_text(str(best) if best is not None else western)
+    return check_text(str(best) if best is not None else western)
 
 
 def _cp1252(data: bytes) -> str:
@@ -102,7 +114,9 @@ def _symbol_inside_word(text: str) -> bool:
     return False
 
 
-def _check_text(text: str) -> str:
+def check_text(text: str) -> str:
+    """``text``, or ``ReadError("binary file")`` when more than 5% of its first million
+    characters are control characters or undecodable bytes."""
     sample = text[:_SAMPLE]
     if sample and len(_BINARY_CONTROL.findall(sample)) > _BINARY_SHARE * len(sample):
         raise ReadError("binary file")

@@ -16,7 +16,7 @@ from typing import Any
 from searcher.model import Article, ReadError, Skip
 from searcher.readers.base import ReadResult, make_article
 from searcher.readers.dates import parse_date
-from searcher.readers.encoding import _check_text, clean_line, clean_text, decode
+from searcher.readers.encoding import check_text, clean_line, clean_text, decode
 
 # WHATWG's prescan looks at 1024 bytes; pages with long <head>s of scripts declare it later
 _SNIFF_BYTES = 4096
@@ -119,7 +119,7 @@ def decode_html(data: bytes, charset: str | None = None) -> str:
         return decode(data)
     try:
         # pages saved again as UTF-8 often keep their old <meta charset>; valid UTF-8 is rarely chance
-        return _check_text(data.decode("utf-8"))
+        return check_text(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
     declared = _DECLARED.search(data[:_SNIFF_BYTES])
@@ -128,7 +128,7 @@ def decode_html(data: bytes, charset: str | None = None) -> str:
         encoding = _codec(label)
         if encoding:
             try:
-                return _check_text(data.decode(encoding))
+                return check_text(data.decode(encoding))
             except (UnicodeDecodeError, LookupError):
                 pass  # a wrong label: let the detector decide
     return decode(data)
