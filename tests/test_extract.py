@@ -296,6 +296,10 @@ def test_organisation_names_do_not_leak_places(gaz: Gazetteer) -> None:
     assert gaz.find("The Bank of Tokyo Ltd raised its rate.").places == ["Tokyo"]
     assert gaz.find("Midland Bank Plc opened a branch in Midland, Texas.").places == ["Midland", "Texas"]
     assert gaz.find("Tourists crowded New York's Times Square.").countries == ["United States"]
+    # A full stop ends the name: "Kuwait. Oil ..." is no "Kuwait Oil Co"; "Co." inside one does not.
+    assert gaz.find("Output fell in Kuwait. Oil prices rose.").places == ["Kuwait"]
+    assert gaz.find("Exports left Iraq. Bank officials said nothing.").places == ["Iraq"]
+    assert gaz.find("Jersey Central Co. Inc said it would pay.") == PlaceMatch()
 
 
 def test_currencies_tickers_features_and_first_names_are_not_places(gaz: Gazetteer) -> None:

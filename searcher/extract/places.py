@@ -108,6 +108,8 @@ _FEATURES_AFTER = frozenset("""lake lakes river bay island islands mountain moun
 street st road rd avenue ave lane square park gardens station stadium hospital hall terrace drive boulevard""".split())
 # What may stand inside an organisation's name between capitalised words: "Carolina Power and Light Co".
 _ORGANISATION_JOINS = frozenset({"and"})
+# Words whose full stop marks an abbreviation inside an organisation's name ("Dow Chemical Co. Inc").
+_ABBREVIATED = frozenset("co corp inc ltd bros st mt ft cie mfg assn natl intl".split())
 _ORGANISATION_MAX_WORDS = 4
 # Before a name, these make it a place whatever else the text calls an organisation ("in Midland").
 _LOCATIVE = frozenset("in at near into outside inside across around throughout toward towards".split())
@@ -465,6 +467,8 @@ def _organisation_follows(doc: Doc, first: int, last: int, headline: bool) -> bo
         gap = doc.gaps[j]
         if "\n\n" in gap or gap.strip(" \t\n.&-'") != "":
             return False
+        if "." in gap and len(doc.words[j - 1]) > 1 and doc.keys[j - 1] not in _ABBREVIATED:
+            return False  # a full stop ends the sentence ("in Kuwait. Oil prices rose"); "Co." or "A." does not
         key = doc.keys[j]
         if doc.caps[j]:
             if key in _ORGANISATIONS:
