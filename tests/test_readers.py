@@ -103,6 +103,26 @@ def test_long_first_sentence_is_cut_at_a_word() -> None:
     assert body == text.strip()
 
 
+def test_a_file_of_one_long_line_is_read_in_memory_of_a_few_times_its_size() -> None:
+    # Title and furniture detection cleaned the whole first line word by word: a 10 MB line
+    # took 286 MB. A line that long is text, never a headline, a date or a byline.
+    import tracemalloc
+
+    line = "By Jane Smith, who wrote it " + "word " * 400_000 + "end."
+    data = line.encode()
+    tracemalloc.start()
+    try:
+        result = read_bytes(data, "long.txt", "long.txt")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    (article,) = result.articles
+    assert peak < 6 * len(data), peak
+    assert article.body == line  # all of it, the "byline" start included: so long a line is no byline
+    assert article.title.startswith("By Jane Smith, who wrote it word") and article.title.endswith("\u2026")
+    assert len(article.title) <= 150
+
+
 def test_newlines_and_control_characters_are_cleaned() -> None:
     data = b"Head\x07line of the day\r\n\r\n\r\n\r\nThe first\x1b line of text.\rThe second line.\x7f\r\n"
     article = only(read_bytes(data, "a.txt", "a"))

@@ -14,6 +14,9 @@ MAX_TITLE_WORDS = 15
 FURNITURE_LINES = 3
 _MAX_DATE_TOKENS = 8
 _MAX_DATE_LINE_WORDS = 20
+# A line longer than this is text: no headline, date or furniture line runs so long, and
+# cleaning a 10 MB line word by word to find out took 30 times its size in memory.
+_LONG_LINE = 10_000
 # headlines are mostly letters and digits; quotes, dashes and "$" take a small share
 _MIN_WORD_SHARE = 0.7
 
@@ -58,6 +61,8 @@ def date_line(line: str) -> datetime | None:
     >>> date_line("2020 was a hard year for airlines") is None
     True
     """
+    if len(line) > _LONG_LINE:
+        return None
     text = clean_line(line)
     label = _DATE_LABEL.match(text)
     rest = text[label.end() :] if label else text
@@ -82,6 +87,8 @@ def is_furniture(line: str) -> bool:
     >>> is_furniture("Advertisement"), is_furniture("By Jane Smith, BBC News")
     (True, True)
     """
+    if len(line) > _LONG_LINE:
+        return False
     text = clean_line(line)
     return bool(_FURNITURE.fullmatch(text) or _BYLINE.fullmatch(text)) or date_line(text) is not None
 
@@ -121,6 +128,8 @@ def is_headline(line: str) -> bool:
     >>> is_headline("US duo in first spam conviction"), is_headline("It rained all day.")
     (True, False)
     """
+    if len(line) > _LONG_LINE:
+        return False
     text = clean_line(line)
     if not text or len(text) > MAX_TITLE_CHARS or len(text.split()) > MAX_TITLE_WORDS:
         return False
@@ -155,7 +164,8 @@ def first_sentence(text: str) -> str:
     >>> first_sentence("Mr. Smith went to Washington. He stayed.")
     'Mr. Smith went to Washington.'
     """
-    paragraph = next((p for p in re.split(r"\n\s*\n", text) if p.strip()), "")
+    # Only its head can hold a sentence short enough: splitting all of a long text cost a copy of it.
+    paragraph = next((p for p in re.split(r"\n\s*\n", text[:_LONG_LINE]) if p.strip()), "")
     # OCR and page debris often put stray punctuation before the first word
     paragraph = re.sub(r"^[^\w\"'\u201c\u2018(]+", "", clean_line(paragraph)) or clean_line(paragraph)
     for end in _SENTENCE_END.finditer(paragraph):
