@@ -38,6 +38,7 @@ from searcher.model import (
     OptimizeSummary,
     ReadError,
     naive_utc,
+    truncate,
 )
 from searcher.pipeline import Prepared, once, preparer, ready, sign
 from searcher.readers import iter_files, read_capped
@@ -67,6 +68,10 @@ class IndexSettings:
     #: called once, with ``lock_wait``, when the lock is busy and the run starts waiting for it
     on_lock_wait: Callable[[float], None] | None = None
     max_file_bytes: int = 200 * 1024 * 1024
+    #: an article's title and body are indexed up to this many characters in all; the rest
+    #: of a longer one is cut (at a word break) and the run reports it. News runs to some
+    #: 50,000 characters; analysing one takes about 60 bytes of memory a character.
+    max_article_chars: int = 1_000_000
     #: the memory an indexing run may use, in MB: the writer commits early rather than
     #: buffer more than a fifth of it (the rest is the program, its workers and the gazetteer)
     memory_mb: int = 512
@@ -321,6 +326,7 @@ def index_paths(
                 summary.unchanged += old[1]
                 continue
             summary.skipped.extend(item.skipped)
+            summary.truncated.extend(item.truncated)
             writer = batches.get()
             if old:
                 writer.delete_by_term("path", key)
@@ -359,9 +365,11 @@ def add_articles(
 
     def prepare(article: Article) -> Prepared:
         article.date = naive_utc(article.date)  # a library user's date may have a time zone, or be a plain date
+        cut = truncate(article, settings.max_article_chars)
         digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
         extract(article, gazetteer(), default_year=settings.default_year)
-        return Prepared(article.id, article.id, digest, articles=[ready(article, document(article, digest))])
+        return Prepared(article.id, article.id, digest, articles=[ready(article, document(article, digest))],
+                        truncated=[cut] if cut is not None else [])
 
     written: set[str] = set()  # ids this call has added
     pending: set[str] = set()  # ids added since the last commit
@@ -380,6 +388,7 @@ def add_articles(
         batches.pool = pool = SegmentPool(ix, prepare, articles, workers, sign)
         for item in pool:
             article_id = item.key
+            summary.truncated.extend(item.truncated)
             if article_id in pending:
                 # A writer cannot delete what it has not committed: an id given twice in
                 # one call would be indexed twice. Committing first lets the later one win.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from searcher.clusters import signatures
 from searcher.extract import Gazetteer, extract
-from searcher.model import Article, ReadError, Skip
+from searcher.model import Article, ReadError, Skip, truncate
 from searcher.readers import read_bytes
 
 
@@ -47,6 +47,8 @@ class Prepared:
     skip: Skip | None = None
     #: records skipped inside the file
     skipped: list[Skip] = field(default_factory=list)
+    #: articles cut to ``settings.max_article_chars`` (:func:`searcher.model.truncate`)
+    truncated: list[Skip] = field(default_factory=list)
     articles: list[Ready] = field(default_factory=list)
 
 
@@ -84,6 +86,9 @@ def prepare(
         gaz = gazetteer()
         for article in result.articles:
             article.path = key
+            cut = truncate(article, settings.max_article_chars)
+            if cut is not None:
+                out.truncated.append(cut)
             extract(article, gaz, default_year=settings.default_year)
             out.articles.append(ready(article, document(article, out.hash)))
     return out

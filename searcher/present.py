@@ -146,6 +146,7 @@ def summary_json(summary: IndexSummary) -> dict:
         "removed": summary.removed,
         "unchanged": summary.unchanged,
         "skipped": [{"path": s.path, "reason": s.reason} for s in summary.skipped],
+        "truncated": [{"id": s.path, "reason": s.reason} for s in summary.truncated],
         "seconds": round(summary.seconds, 3),
     }
 
@@ -173,6 +174,10 @@ def summary_text(summary: IndexSummary, index_path: str, show_skips: int = 20) -
         lines.append(f"  skipped {_one_line(skip.path)}: {_one_line(skip.reason)}")
     if len(summary.skipped) > show_skips:
         lines.append(f"  … and {len(summary.skipped) - show_skips} more (see --json)")
+    for cut in summary.truncated[:show_skips]:
+        lines.append(f"  truncated {_one_line(cut.path)}: {_one_line(cut.reason)}")
+    if len(summary.truncated) > show_skips:
+        lines.append(f"  … and {len(summary.truncated) - show_skips} more truncated (see --json)")
     return "\n".join(lines)
 
 

@@ -136,6 +136,52 @@ def test_stats_and_export(new_index, folder):
     assert exported["wire-1"].url == "https://example.org/wire-1"
 
 
+def test_an_article_longer_than_the_limit_is_cut_at_a_word_and_reported(tmp_path, gazetteer, folder):
+    # One 100 MB "article" (a dump read as text) took 60 bytes of memory a character to analyse.
+    settings = searcher.IndexSettings(max_article_chars=2_000)
+    ix = searcher.Index.create(tmp_path / "ix", settings=settings, gazetteer=gazetteer)
+    body = "Troops reached Mosul on Monday. " * 80 + "Shelling hit Kirkuk overnight."  # Kirkuk past the cut
+    summary = ix.add_articles([searcher.Article(id="long", title="Mosul offensive", body=body),
+                               searcher.Article(id="short", title="Oil in Basra", body="Exports resumed.")])
+    assert [(t.path, t.reason) for t in summary.truncated] == [
+        ("long", f"article of {len(body) + 15:,} characters: only its first 2,000 indexed")]
+    kept = ix.get("long")
+    assert body.startswith(kept.body) and len(kept.title) + len(kept.body) <= 2_000
+    assert kept.body.endswith("Monday.")  # at a word break, not inside "Mon"
+    assert ix.search("Mosul").total == 1 and ix.search("Kirkuk").total == 0
+    assert ix.get("short").body == "Exports resumed." and "Mosul" in kept.places
+    # Files too, through the workers, and in the CLI's report.
+    from searcher import present
+
+    (folder / "dump.txt").write_text("Server log\n\n" + "Request served from Paris. " * 200)
+    summary = ix.add(folder)
+    assert [t.path for t in summary.truncated] == ["dump.txt"] and summary.added == 7
+    assert "truncated dump.txt: article of 5,409 characters: only its first 2,000 indexed" in (
+        present.summary_text(summary, "ix"))
+    assert present.summary_json(summary)["truncated"] == [
+        {"id": "dump.txt", "reason": "article of 5,409 characters: only its first 2,000 indexed"}]
+    ix.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=st.text(max_size=60), body=st.text(alphabet=st.sampled_from("ab \n"), max_size=600),
+       limit=st.integers(min_value=0, max_value=700))
+def test_truncate_keeps_a_prefix_within_the_limit(title, body, limit):
+    from searcher.model import truncate
+
+    article = searcher.Article(id="t", title=title, body=body)
+    cut = truncate(article, limit)
+    assert (cut is None) == (len(title) + len(body) <= limit)
+    assert title.startswith(article.title) and body.startswith(article.body)
+    assert len(article.title) + len(article.body) <= limit
+    if cut is None:
+        assert (article.title, article.body) == (title, body)
+    elif len(title) <= limit:
+        budget = limit - len(title)
+        if any(c in " \n" for c in body[max(0, budget - 199):budget]):
+            assert body[len(article.body):][:1] in (" ", "\n")  # cut at a break, never inside a word
+
+
 text_st = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=80)
 
 
