@@ -236,6 +236,12 @@ def test_tsv_and_semicolon_csv() -> None:
         read_bytes(b"a,b\n1,2\n", "x.csv", "x.csv")
 
 
+def test_csv_rows_are_numbered_after_the_header_blank_ones_too() -> None:
+    # So that a part of a big file knows its first row's number from its lines alone.
+    data = b"\n\ntitle,text\nOne,a\n\n , \nFour,d\n"
+    assert [a.id for a in read_bytes(data, "r.csv", "r.csv").articles] == ["r.csv#1", "r.csv#4"]
+
+
 def test_csv_huge_field() -> None:
     body = "word " * 60_000  # past csv's default 128 KB field limit
     article = only(read_bytes(f'title,text\nBig,"{body}"\n'.encode(), "big.csv", "big.csv"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 
 from searcher.model import ReadError
 from searcher.readers.base import (
@@ -24,8 +25,10 @@ _DELIMITERS = ",;\t|"
 _TEXT_COLUMNS = frozenset(TITLE_KEYS + BODY_KEYS + SUBTITLE_KEYS + SUMMARY_KEYS)
 
 
-def read_csv(data: bytes, suffix: str, rel: str) -> ReadResult:
-    """Read a ``.csv`` or ``.tsv`` file with a header row; ids are the id column or ``rel#row``.
+def read_csv(data: bytes, suffix: str, rel: str, *, first: int = 1) -> ReadResult:
+    """Read a ``.csv`` or ``.tsv`` file with a header row; ids are the id column or ``rel#row``,
+    where ``row`` counts the rows after the header, blank ones too, from ``first`` (a part of a
+    big file, with the header put before it: :mod:`searcher.readers.parts`).
 
     Column names match as in JSON (``article_id`` is an id, ``article_source_link`` a url, a
     ``subtitle`` goes before the ``text``). Quoted fields may hold newlines. A row with neither
@@ -36,24 +39,20 @@ def read_csv(data: bytes, suffix: str, rel: str) -> ReadResult:
     [('a.csv#1', 'Hi', 'There.')]
     """
     text = decode(data)
-    # The limit is process-wide state in the csv module; only ever raise it.
-    if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
-        csv.field_size_limit(_FIELD_SIZE_LIMIT)
-    delimiter = "\t" if suffix == ".tsv" else _guess_delimiter(text)
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = csv_rows(io.StringIO(text, newline=""), delimiter_of(text, suffix))
     result = ReadResult()
-    n = 0
+    n = first - 1
     try:
-        header = next((row for row in rows if any(cell.strip() for cell in row)), None)
+        header = next((row for row in rows if not blank(row)), None)
         if header is None:
             return result
         columns = [normalise_key(name) for name in header]
         if not _TEXT_COLUMNS & set(columns):
             raise ReadError("no title or text column in the csv header")
         for row in rows:
-            if not any(cell.strip() for cell in row):
+            n += 1  # blank rows are counted, so that a part's first row number is known from its lines
+            if blank(row):
                 continue
-            n += 1
             record: dict[str, str] = {}
             for col, cell in zip(columns, row, strict=False):  # short and long rows happen
                 record.setdefault(col, cell)  # the first of two same-named columns wins
@@ -61,6 +60,24 @@ def read_csv(data: bytes, suffix: str, rel: str) -> ReadResult:
     except csv.Error as error:
         raise ReadError(f"invalid csv at row {n + 1}: {str(error).lower()}") from None
     return result
+
+
+def csv_rows(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
+    """``csv.reader`` as every CSV of a run is read: with fields as long as whole articles."""
+    # The limit is process-wide state in the csv module; only ever raise it.
+    if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
+        csv.field_size_limit(_FIELD_SIZE_LIMIT)
+    return csv.reader(lines, delimiter=delimiter)
+
+
+def blank(row: list[str]) -> bool:
+    """True for a row without a non-blank cell: no article, and above the header, no header."""
+    return not any(cell.strip() for cell in row)
+
+
+def delimiter_of(text: str, suffix: str) -> str:
+    """Tab for ``.tsv``; else the most frequent of , ; tab | in the header line."""
+    return "\t" if suffix == ".tsv" else _guess_delimiter(text)
 
 
 def _guess_delimiter(text: str) -> str:

@@ -17,22 +17,23 @@ LIST_KEYS = (
 )  # fmt: skip
 
 
-def read_json_lines(data: bytes, suffix: str, rel: str) -> ReadResult:
+def read_json_lines(data: bytes, suffix: str, rel: str, *, first: int = 1) -> ReadResult:
     """Read ``.jsonl`` / ``.ndjson``: each non-blank line an article object, ids ``rel#line``.
 
-    A line that is not a JSON object becomes a Skip; the other lines are still read.
+    A line that is not a JSON object becomes a Skip; the other lines are still read. ``first``
+    is the number of the first line (a part of a big file: :mod:`searcher.readers.parts`).
 
     >>> r = read_json_lines(b'{"title": "A", "text": "B"}\\nnot json\\n', ".jsonl", "f.jsonl")
     >>> [a.id for a in r.articles], [s.path for s in r.skipped]
     (['f.jsonl#1'], ['f.jsonl#2'])
     """
-    return _read_lines(decode(data), rel)
+    return _read_lines(decode(data), rel, first)
 
 
-def _read_lines(text: str, rel: str) -> ReadResult:
+def _read_lines(text: str, rel: str, first: int = 1) -> ReadResult:
     result = ReadResult()
     # split on "\n" only: str.splitlines() would also split at U+2028 inside JSON strings
-    for n, line in enumerate(text.split("\n"), start=1):
+    for n, line in enumerate(text.split("\n"), start=first):
         if not line.strip():
             continue
         try:
