@@ -13,6 +13,7 @@ import errno
 import gc
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ from searcher.model import (
 )
 from searcher.pipeline import Prepared, once, preparer, ready, sign
 from searcher.readers import iter_files, read_capped
+from searcher.readers.parts import PART_BYTES, Part, file_hash, parts, splits
 from searcher.segwriter import SegmentWriter
 from searcher.writers import SegmentPool, give_back_memory
 
@@ -72,6 +74,9 @@ class IndexSettings:
     #: of a longer one is cut (at a word break) and the run reports it. News runs to some
     #: 50,000 characters; analysing one takes about 60 bytes of memory a character.
     max_article_chars: int = 1_000_000
+    #: JSON Lines and CSV files over twice this size are read in parts of about this many
+    #: bytes, each by whichever worker is free, rather than whole (:mod:`searcher.readers.parts`)
+    part_bytes: int = PART_BYTES
     #: the memory an indexing run may use, in MB: the writer commits early rather than
     #: buffer more than a fifth of it (the rest is the program, its workers and the gazetteer)
     memory_mb: int = 512
@@ -312,10 +317,16 @@ def index_paths(
     prepare = preparer(known, gazetteer, settings, Documents(ix.schema), _read_capped)
     with _Batches(ix, settings) as batches, ix.searcher() as committed, _collector_paused():
         clusterer = Clusterer(Committed(committed), memory=settings.cluster_memory)
-        batches.pool = pool = SegmentPool(ix, prepare, files, settings.workers if len(new) > 1 else 0, sign)
-        for done, item in enumerate(pool, 1):
+        workers = settings.workers if len(new) > 1 or (new and _read_in_parts(new[0], settings)) else 0
+        items = _items(files, known, settings.part_bytes)
+        batches.pool = pool = SegmentPool(ix, prepare, items, workers, sign)
+        done = 0
+        fresh: dict[str, int] = {}  # articles now in each changed file read so far
+        for item in pool:
             key = item.key
             seen.add(key)
+            if item.part == 0:  # a file read in parts counts once
+                done += 1
             if progress:
                 progress(done, len(files), item.rel)
             if item.skip is not None:
@@ -328,17 +339,18 @@ def index_paths(
             summary.skipped.extend(item.skipped)
             summary.truncated.extend(item.truncated)
             writer = batches.get()
-            if old:
+            if old and key not in fresh:  # the first part of the file that reads replaces its old articles
                 writer.delete_by_term("path", key)
+            fresh[key] = fresh.get(key, 0) + len(item.articles)
             if item.articles:
                 pool.write(_clusters(clusterer, item))
             if old:
                 summary.updated += len(item.articles)
-                summary.removed += max(0, old[1] - len(item.articles))
             else:
                 summary.added += len(item.articles)
             batches.added(len(item.articles) or 1)
         batches.retire_pool()
+        summary.removed += sum(max(0, known[key][1] - n) for key, n in fresh.items() if key in known)
         gone = [p for p in known if p not in seen and any(_is_under(p, r) for r in roots)]
         if gone:
             writer = batches.get()
@@ -411,6 +423,41 @@ def add_articles(
         batches.retire_pool()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _read_in_parts(file: Path, settings: IndexSettings) -> bool:
+    try:
+        return splits(file.name, os.stat(file).st_size, settings.part_bytes)
+    except OSError:
+        return False
+
+
+def _items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], part_bytes: int) -> Iterator[tuple]:
+    """Each file as ``(file, rel)``, but a big JSON Lines or CSV file as ``(file, rel, part)``
+    for each of its parts, found as the run goes (:mod:`searcher.readers.parts`)."""
+    for file, rel in files:
+        try:
+            str(file).encode("utf-8")
+            info = os.stat(file)
+            if not (stat.S_ISREG(info.st_mode) and splits(file.name, info.st_size, part_bytes)):
+                yield file, rel
+                continue
+            digest = file_hash(file)
+        except (OSError, UnicodeEncodeError):
+            yield file, rel  # read whole, which says why it cannot be
+            continue
+        old = known.get(str(file))
+        if old and old[0] == digest:
+            yield file, rel, Part(digest, 0, 0, 0, unchanged=True)
+            continue
+        given = False
+        try:
+            for part in parts(file, digest, part_bytes):
+                given = True
+                yield file, rel, part
+        except OSError:
+            if not given:
+                yield file, rel
 
 
 def _large(files: list[Path]) -> bool:

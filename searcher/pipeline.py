@@ -19,6 +19,7 @@ from searcher.clusters import signatures
 from searcher.extract import Gazetteer, extract
 from searcher.model import Article, ReadError, Skip, truncate
 from searcher.readers import read_bytes
+from searcher.readers.parts import Part, read_part
 
 
 @dataclass
@@ -49,6 +50,8 @@ class Prepared:
     skipped: list[Skip] = field(default_factory=list)
     #: articles cut to ``settings.max_article_chars`` (:func:`searcher.model.truncate`)
     truncated: list[Skip] = field(default_factory=list)
+    #: which part of a file read in parts this is (:mod:`searcher.readers.parts`); 0 for a whole file
+    part: int = 0
     articles: list[Ready] = field(default_factory=list)
 
 
@@ -60,27 +63,39 @@ def prepare(
     settings,
     document: Callable[[Article, str], dict],
     read_capped: Callable[[Path, int], bytes],
+    part: Part | None = None,
 ) -> Prepared:
-    """Read, hash, parse and extract one file (see the module's docstring)."""
+    """Read, hash, parse and extract one file, or one ``part`` of a big one (see the module's
+    docstring); the indexing process hashed such a file and found where its parts are."""
     key = str(file)
     out = Prepared(key, rel)
-    try:
-        data = read_capped(file, settings.max_file_bytes)
-    except ReadError as e:
-        out.skip = Skip(rel, str(e))
-        return out
-    out.hash = hashlib.blake2b(data, digest_size=16).hexdigest()
-    old = known.get(key)
-    if old and old[0] == out.hash:
-        out.unchanged = True
-        return out
-    try:
-        result = read_bytes(data, file.name, rel, max_bytes=settings.max_file_bytes)
-    except ReadError as e:
-        # A changed file that no longer reads keeps its old articles: never lose data.
-        out.skip = Skip(rel, str(e))
-        return out
-    del data
+    if part is not None:
+        out.hash, out.part, out.unchanged = part.hash, part.index, part.unchanged
+        if part.unchanged:
+            return out
+        try:
+            result = read_part(file, file.name, rel, part, settings.max_file_bytes)
+        except ReadError as e:
+            out.skip = Skip(f"{rel}#{part.first}", str(e))  # the record the part starts with
+            return out
+    else:
+        try:
+            data = read_capped(file, settings.max_file_bytes)
+        except ReadError as e:
+            out.skip = Skip(rel, str(e))
+            return out
+        out.hash = hashlib.blake2b(data, digest_size=16).hexdigest()
+        old = known.get(key)
+        if old and old[0] == out.hash:
+            out.unchanged = True
+            return out
+        try:
+            result = read_bytes(data, file.name, rel, max_bytes=settings.max_file_bytes)
+        except ReadError as e:
+            # A changed file that no longer reads keeps its old articles: never lose data.
+            out.skip = Skip(rel, str(e))
+            return out
+        del data
     out.skipped = list(result.skipped)
     if result.articles:
         gaz = gazetteer()
@@ -127,11 +142,12 @@ def preparer(
     settings,
     document: Callable[[Article, str], dict],
     read_capped: Callable[[Path, int], bytes],
-) -> Callable[[tuple[Path, str]], Prepared]:
-    """:func:`prepare` of one ``(file, relative name)``, with the rest given once."""
+) -> Callable[[tuple], Prepared]:
+    """:func:`prepare` of one ``(file, relative name)`` or ``(file, relative name, part)``,
+    with the rest given once."""
     gazetteer = once(gazetteer)
 
-    def one(item: tuple[Path, str]) -> Prepared:
-        return prepare(item[0], item[1], known, gazetteer, settings, document, read_capped)
+    def one(item: tuple) -> Prepared:
+        return prepare(item[0], item[1], known, gazetteer, settings, document, read_capped, *item[2:])
 
     return one

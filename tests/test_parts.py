@@ -1,0 +1,142 @@
+"""Big JSON Lines and CSV files read in parts give what reading them whole gives."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import searcher
+from searcher.indexer import COMMITTING
+from searcher.readers import read_bytes
+from searcher.readers.parts import Part, file_hash, parts, read_part, splits
+
+words = st.sampled_from(["Oil", "prices", "rose", "in", "Kuwait", "Basra", "said", "é", "“quoted”", "a,b", "x;y"])
+text = st.lists(words, max_size=12).map(" ".join)
+# Bodies with line breaks, quotes and delimiters: what makes a CSV record span lines
+tricky = st.lists(words | st.sampled_from(["\n", '"', '""', ",", "\r\n", "\r", "\t", " "]), max_size=14).map("".join)
+
+
+def _whole_and_parts(tmp_path: Path, name: str, data: bytes, part_bytes: int) -> tuple[dict, dict, list[Part]]:
+    path = tmp_path / name
+    path.write_bytes(data)
+    found = list(parts(path, file_hash(path), part_bytes))
+    whole = read_bytes(data, name, name)
+    if [(s.path, s.reason) for s in whole.skipped] == [(name, "empty file")]:
+        whole.skipped = []  # a file all blank says so; its parts have nothing to say
+    merged: dict = {"articles": [], "skipped": []}
+    for part in found:
+        try:
+            result = read_part(path, name, name, part)
+        except searcher.ReadError as e:
+            merged["skipped"].append(("error", str(e)))
+            continue
+        merged["articles"] += [asdict(a) for a in result.articles]
+        merged["skipped"] += [(s.path, s.reason) for s in result.skipped]
+    return ({"articles": [asdict(a) for a in whole.articles], "skipped": [(s.path, s.reason) for s in whole.skipped]},
+            merged, found)
+
+
+def _lines(records: list[dict | str]) -> bytes:
+    return "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records).encode()
+
+
+record = st.fixed_dictionaries({"title": text, "body": tricky}) | st.sampled_from(["", "   ", "not json", "[1, 2]"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(record, max_size=40), part_bytes=st.integers(min_value=1, max_value=400))
+def test_json_lines_in_parts_read_as_the_whole_file(tmp_path_factory, records, part_bytes):
+    whole, merged, found = _whole_and_parts(tmp_path_factory.mktemp("jl"), "dump.jsonl", _lines(records), part_bytes)
+    assert merged == whole
+    assert [p.index for p in found] == list(range(len(found)))
+    assert all(a.end == b.start for a, b in zip(found, found[1:], strict=False))  # no byte twice, none lost
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(text, tricky) | st.just(("", "")), max_size=30),
+       part_bytes=st.integers(min_value=1, max_value=300), delimiter=st.sampled_from([",", ";", "\t"]),
+       blank_lines=st.integers(min_value=0, max_value=2), encoding=st.sampled_from(["utf-8", "cp1252"]))
+def test_csv_in_parts_reads_as_the_whole_file(tmp_path_factory, rows, part_bytes, delimiter, blank_lines, encoding):
+    out = io.StringIO(newline="")
+    out.write("\n" * blank_lines)
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(["title", "body"])
+    writer.writerows(rows)
+    data = out.getvalue().replace("“", '"').replace("”", '"').encode(encoding, errors="replace")
+    whole, merged, found = _whole_and_parts(tmp_path_factory.mktemp("csv"), "dump.csv", data, part_bytes)
+    assert merged == whole
+    assert all(p.header.rstrip(b"\r\n").endswith(b"body") for p in found[1:])  # every later part has the header
+
+
+def test_only_big_uncompressed_record_files_split_and_a_wide_encoding_does_not(tmp_path):
+    utf16 = tmp_path / "u.jsonl"
+    utf16.write_bytes(_lines([{"title": "Oil"}] * 50).decode().encode("utf-16"))
+    assert [(p.start, p.end) for p in parts(utf16, "h", 64)] == [(0, utf16.stat().st_size)]
+    assert splits("u.jsonl", 10 << 20) and not splits("u.jsonl.gz", 10 << 20) and not splits("u.json", 10 << 20)
+    assert splits("T.CSV", 3 << 20) and not splits("t.csv", 2 << 20)
+
+
+def _dump(folder: Path, n: int, start: int = 0) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / "wire.jsonl").write_text("".join(
+        json.dumps({"title": f"Story {i} from Basra", "body": f"Oil exports from Basra rose {i} pct. " * 5}) + "\n"
+        for i in range(start, start + n)))
+    out = io.StringIO(newline="")
+    w = csv.writer(out)
+    w.writerow(["id", "title", "text"])
+    w.writerows([(f"c{i}", f"Row {i}", f"Kuwait said\non line two {i}.") for i in range(start, start + n)])
+    (folder / "table.csv").write_text(out.getvalue())
+
+
+def test_indexing_in_parts_gives_the_index_reading_whole_gives(tmp_path, gazetteer):
+    _dump(tmp_path / "news", 300)
+    indexes = {}
+    for name, part_bytes in [("parts", 2048), ("whole", 1 << 30)]:
+        settings = searcher.IndexSettings(part_bytes=part_bytes, workers=2)
+        ix = searcher.Index.create(tmp_path / name, settings=settings, gazetteer=gazetteer)
+        seen: list[tuple[int, int, str]] = []
+
+        def progress(done: int, total: int, rel: str, seen: list = seen) -> None:
+            seen.append((done, total, rel))
+
+        summary = ix.add(tmp_path / "news", progress=progress)
+        assert (summary.added, summary.skipped) == (600, [])
+        files = [(d, t, r) for d, t, r in seen if r != COMMITTING]
+        # Each part says which file it is of; the count is of files, the second starting at 2.
+        assert sorted(files) == files and {(d, r) for d, _, r in files} == {(1, "table.csv"), (2, "wire.jsonl")}
+        assert (len(files) == 2 if name == "whole" else len(files) > 10) and all(t == 2 for _, t, _ in files)
+        indexes[name] = ix
+    snapshot = {name: sorted((a.id, a.title, a.body, a.places) for a in ix.articles()) for name, ix in indexes.items()}
+    assert snapshot["parts"] == snapshot["whole"] and len(snapshot["parts"]) == 600
+    ix = indexes["parts"]
+    assert ix.get("wire.jsonl#300").title == "Story 299 from Basra" and ix.get("c299").places == ["Kuwait"]
+    assert ix.search("Basra").total == 300 and ix.search('"line two 250"').total == 1
+    # Unchanged: nothing read again. Changed: the old articles go, once, whatever the parts.
+    again = ix.add(tmp_path / "news")
+    assert (again.unchanged, again.added, again.updated) == (600, 0, 0)
+    _dump(tmp_path / "news", 200, start=1000)
+    changed = ix.add(tmp_path / "news")
+    assert (changed.updated, changed.removed, changed.added) == (400, 200, 0)
+    assert len(ix) == 400 and ix.search("Basra").total == 200 and ix.get("c1199").title == "Row 1199"
+    assert ix.get("c299") is None
+    for ix in indexes.values():
+        ix.close()
+
+
+def test_one_record_bigger_than_the_file_limit_is_skipped_alone(tmp_path, gazetteer):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    lines = [json.dumps({"title": f"T{i}", "body": "Oil " * (3000 if i == 5 else 10)}) for i in range(40)]
+    (folder / "d.jsonl").write_text("\n".join(lines) + "\n")
+    settings = searcher.IndexSettings(part_bytes=1024, max_file_bytes=4096, workers=0)
+    ix = searcher.Index.create(tmp_path / "ix", settings=settings, gazetteer=gazetteer)
+    summary = ix.add(folder)
+    assert summary.added == 39 and ix.get("d.jsonl#6") is None and ix.get("d.jsonl#7").title == "T6"
+    too_large = ("d.jsonl#6", "record too large: 12 KB (limit 4096 bytes)")
+    assert [(s.path, s.reason) for s in summary.skipped] == [too_large]
