@@ -318,7 +318,7 @@ def index_paths(
     with _Batches(ix, settings) as batches, ix.searcher() as committed, _collector_paused():
         clusterer = Clusterer(Committed(committed), memory=settings.cluster_memory)
         workers = settings.workers if len(new) > 1 or (new and _read_in_parts(new[0], settings)) else 0
-        items = _items(files, known, settings.part_bytes)
+        items = _items(files, known, settings.part_bytes, settings.max_file_bytes)
         batches.pool = pool = SegmentPool(ix, prepare, items, workers, sign)
         done = 0
         fresh: dict[str, int] = {}  # articles now in each changed file read so far
@@ -432,7 +432,8 @@ def _read_in_parts(file: Path, settings: IndexSettings) -> bool:
         return False
 
 
-def _items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], part_bytes: int) -> Iterator[tuple]:
+def _items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], part_bytes: int,
+           max_bytes: int) -> Iterator[tuple]:
     """Each file as ``(file, rel)``, but a big JSON Lines or CSV file as ``(file, rel, part)``
     for each of its parts, found as the run goes (:mod:`searcher.readers.parts`)."""
     for file, rel in files:
@@ -452,7 +453,7 @@ def _items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], par
             continue
         given = False
         try:
-            for part in parts(file, digest, part_bytes):
+            for part in parts(file, digest, part_bytes, max_bytes):
                 given = True
                 yield file, rel, part
         except OSError:

@@ -50,9 +50,11 @@ record = st.fixed_dictionaries({"title": text, "body": tricky}) | st.sampled_fro
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(records=st.lists(record, max_size=40), part_bytes=st.integers(min_value=1, max_value=400))
-def test_json_lines_in_parts_read_as_the_whole_file(tmp_path_factory, records, part_bytes):
-    whole, merged, found = _whole_and_parts(tmp_path_factory.mktemp("jl"), "dump.jsonl", _lines(records), part_bytes)
+@given(records=st.lists(record, max_size=40), part_bytes=st.integers(min_value=1, max_value=400),
+       last_break=st.booleans())
+def test_json_lines_in_parts_read_as_the_whole_file(tmp_path_factory, records, part_bytes, last_break):
+    data = _lines(records) if last_break else _lines(records).removesuffix(b"\n")
+    whole, merged, found = _whole_and_parts(tmp_path_factory.mktemp("jl"), "dump.jsonl", data, part_bytes)
     assert merged == whole
     assert [p.index for p in found] == list(range(len(found)))
     assert all(a.end == b.start for a, b in zip(found, found[1:], strict=False))  # no byte twice, none lost
@@ -140,3 +142,11 @@ def test_one_record_bigger_than_the_file_limit_is_skipped_alone(tmp_path, gazett
     assert summary.added == 39 and ix.get("d.jsonl#6") is None and ix.get("d.jsonl#7").title == "T6"
     too_large = ("d.jsonl#6", "record too large: 12 KB (limit 4096 bytes)")
     assert [(s.path, s.reason) for s in summary.skipped] == [too_large]
+    # A CSV whose quote never closes: the scan stops at the limit, not at the end of a huge file,
+    # and the rows before it are read.
+    rows = "".join(f"Row {i},Oil in Basra\n" for i in range(200))
+    (folder / "t.csv").write_text("title,text\n" + rows + '"Unclosed,' + "word " * 2000 + "\nRow X,After\n")
+    summary = ix.add(folder)
+    assert summary.added == 200 and ix.get("t.csv#200").title == "Row 199"
+    assert [s.path for s in summary.skipped] == ["t.csv#201"]
+    assert summary.skipped[0].reason.startswith("record too large")

@@ -16,7 +16,7 @@ whole; a CSV part after the first is read with the header put before it.
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "dump.jsonl"
 >>> _ = path.write_text("".join('{"title": "Story %d"}\\n' % i for i in range(5)))
->>> found = list(parts(path, file_hash(path), part_bytes=40))
+>>> found = list(parts(path, file_hash(path), part_bytes=42))
 >>> [(p.start, p.end, p.first) for p in found]
 [(0, 42, 1), (42, 84, 3), (84, 105, 5)]
 >>> [a.id for a in read_part(path, "dump.jsonl", "dump.jsonl", found[1]).articles]
@@ -85,11 +85,13 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def parts(path: Path, digest: str, part_bytes: int = PART_BYTES) -> Iterator[Part]:
-    """The parts of the JSON Lines or CSV file ``path``, in order, as it is scanned.
+def parts(path: Path, digest: str, part_bytes: int = PART_BYTES, max_bytes: int = 200 << 20) -> Iterator[Part]:
+    """The parts of the JSON Lines or CSV file ``path``, in order, as it is scanned, holding
+    at most about ``max_bytes`` (the most one record may have) of it at a time.
 
-    Raises OSError when the file cannot be read; a CSV that stops parsing ends in a part that
-    runs to the end of the file, whose reading then reports the error.
+    Raises OSError when the file cannot be read; a CSV that stops parsing, or whose record
+    outgrows ``max_bytes``, ends in a part that runs to the end of the file, whose reading
+    then reports the error.
     """
     fmt = os.path.splitext(path.name)[1].lower()
     with open(path, "rb") as f:
@@ -98,38 +100,49 @@ def parts(path: Path, digest: str, part_bytes: int = PART_BYTES) -> Iterator[Par
             return
         f.seek(0)
         if fmt in _CSV_FORMATS:
-            yield from _csv_parts(f, fmt, digest, part_bytes)
+            yield from _csv_parts(f, fmt, digest, part_bytes, max_bytes)
         else:
             yield from _line_parts(f, digest, part_bytes)
 
 
 def _line_parts(f: BinaryIO, digest: str, part_bytes: int) -> Iterator[Part]:
-    index = start = pos = lines = 0
+    # In blocks, not lines: only where lines end matters here, and a file of one 5 GB line
+    # must not become one 5 GB bytes object.
+    index = start = pos = lines = line_start = 0
     first = 1
-    for line in f:
-        # A part ends before the record that would take it past part_bytes: a huge record is
-        # a part of its own, refused alone if too large.
-        if pos > start and pos + len(line) - start > part_bytes:
-            yield Part(digest, index, start, pos, first)
-            index, start, first = index + 1, pos, lines + 1
-        pos += len(line)
-        lines += 1
+    while block := f.read(_HASH_BLOCK):
+        at = 0
+        while (newline := block.find(b"\n", at)) >= 0:
+            end = pos + newline + 1
+            # A part ends before the record that would take it past part_bytes: a huge record
+            # is a part of its own, refused alone if too large.
+            if line_start > start and end - start > part_bytes:
+                yield Part(digest, index, start, line_start, first)
+                index, start, first = index + 1, line_start, lines + 1
+            lines += 1
+            line_start, at = end, newline + 1
+        pos += len(block)
+    if pos > line_start and line_start > start and pos - start > part_bytes:  # a last line without its break
+        yield Part(digest, index, start, line_start, first)
+        index, start, first = index + 1, line_start, lines + 1
     if pos > start or index == 0:
         yield Part(digest, index, start, pos, first)
 
 
-def _csv_parts(f: BinaryIO, suffix: str, digest: str, part_bytes: int) -> Iterator[Part]:
+def _csv_parts(f: BinaryIO, suffix: str, digest: str, part_bytes: int, max_bytes: int) -> Iterator[Part]:
     delimiter = delimiter_of(f.read(1 << 16).decode("latin-1"), suffix)
     f.seek(0)
     # Lines as the reader's StringIO(newline="") splits them (at \r too), one character a byte
     text = io.TextIOWrapper(f, encoding="latin-1", newline="")
     pos = 0
-    above: list[str] = []  # the lines up to the header's end
+    above: list[str] | None = []  # the lines up to the header's end
 
     def lines() -> Iterator[str]:
         nonlocal pos
-        for line in text:
+        while line := text.readline(max_bytes + 1):
             pos += len(line)
+            if pos - end > max_bytes:  # one record larger than a record may be: stop here
+                raise ValueError("record too large")
             if above is not None:
                 above.append(line)
             yield line
@@ -151,7 +164,10 @@ def _csv_parts(f: BinaryIO, suffix: str, digest: str, part_bytes: int) -> Iterat
                 yield Part(digest, index, 0 if index == 0 else start, end, first, b"" if index == 0 else header)
                 index, start, first = index + 1, end, n
             end = pos
-    except Exception:  # csv.Error, or a NUL: the rest in one part, whose reader says what is wrong
+    except Exception:  # csv.Error, a NUL, a record too large: the rest in one part, whose reader says why
+        if header and end > start:  # the rows read well before it are a part as usual
+            yield Part(digest, index, 0 if index == 0 else start, end, first, b"" if index == 0 else header)
+            index, start, first = index + 1, end, n + 1  # the row it failed in
         pos = os.fstat(f.fileno()).st_size
     text.detach()
     if pos > start or index == 0:
