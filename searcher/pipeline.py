@@ -74,7 +74,7 @@ def prepare(
         if part.unchanged:
             return out
         try:
-            result = read_part(file, file.name, rel, part, settings.max_file_bytes)
+            result = read_part(file.name, rel, part, settings.max_file_bytes)
         except ReadError as e:
             out.skip = Skip(f"{rel}#{part.first}", str(e))  # the record the part starts with
             return out

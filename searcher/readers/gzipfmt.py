@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from searcher.model import ReadError
 
@@ -18,27 +21,45 @@ def gunzip(data: bytes, max_bytes: int) -> bytes:
     b'hello'
     """
     out = bytearray()
-    pending = data
+    for chunk in gunzip_stream(io.BytesIO(data), max_bytes - len(out) + 1):
+        out += chunk
+        if len(out) > max_bytes:
+            raise ReadError(f"too large when decompressed (limit {size_text(max_bytes)})")
+    return bytes(out)
+
+
+def gunzip_stream(source: BinaryIO, most: int = _CHUNK) -> Iterator[bytes]:
+    """The decompressed bytes of the gzip stream ``source`` (all members), a chunk of at most
+    ``most`` bytes at a time; ReadError for a broken or truncated stream, once it is met.
+
+    Zero padding or other junk after a member ends the stream, as gzip(1) allows.
+
+    >>> import gzip
+    >>> b"".join(gunzip_stream(io.BytesIO(gzip.compress(b"one ") + gzip.compress(b"two") + b"\\0\\0")))
+    b'one two'
+    """
+    pending = source.read(_CHUNK)
     while pending:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            while True:
-                room = max_bytes - len(out) + 1
-                chunk = inflater.decompress(pending, min(room, _CHUNK))
-                out += chunk
-                if len(out) > max_bytes:
-                    raise ReadError(f"too large when decompressed (limit {size_text(max_bytes)})")
-                pending = inflater.unconsumed_tail
-                if inflater.eof or (not pending and not chunk):
-                    break
-        except zlib.error:
-            raise ReadError("broken gzip file") from None
-        if not inflater.eof:
-            raise ReadError("truncated gzip file")
+        while True:
+            try:
+                chunk = inflater.decompress(pending, min(most, _CHUNK))
+            except zlib.error:
+                raise ReadError("broken gzip file") from None
+            if chunk:
+                yield chunk
+            pending = inflater.unconsumed_tail
+            if inflater.eof:
+                break
+            if not pending and not chunk:
+                pending = source.read(_CHUNK)
+                if not pending:
+                    raise ReadError("truncated gzip file")
         pending = inflater.unused_data
+        if len(pending) < len(_GZIP_MAGIC):
+            pending += source.read(_CHUNK)
         if not pending.startswith(_GZIP_MAGIC):
             break  # zero padding or trailing junk after the last member, as gzip(1) allows
-    return bytes(out)
 
 
 def size_text(n: int) -> str:

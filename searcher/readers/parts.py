@@ -1,4 +1,4 @@
-"""Big JSON Lines and CSV files, read in parts of about a megabyte of records each.
+"""Big JSON Lines and CSV files, plain or gzipped, read in parts of about a megabyte of records.
 
 A news dump is often one file: a JSON Lines export of a million stories, a CSV of a few GB.
 Read whole, such a file costs its size several times over in memory (bytes, text, articles,
@@ -6,20 +6,21 @@ then their postings: about 20 times its size in all) and one process does all of
 parts, each worker process takes a part at a time: memory stays bounded by the part, both
 cores work on the one file, and there is no size limit on the file, only on one record.
 
-The indexing process scans the file once to hash it (is it unchanged?) and again to find
-where records end: at a line break for JSON Lines, at a line break outside quotes for CSV,
-found by the ``csv`` module itself over the bytes read as Latin-1, which keeps every quote,
-delimiter and line break where it is in any ASCII-compatible encoding. Each part knows the
-number of its first record, so ids (``rel#line``, ``rel#row``) are those of reading the file
-whole; a CSV part after the first is read with the header put before it.
+The indexing process hashes the file (is it unchanged?), then reads it once more,
+decompressing a ``.gz`` as it goes, and cuts it where records end: at a line break for
+JSON Lines, at a line break outside quotes for CSV, found by the ``csv`` module itself over
+the bytes read as Latin-1, which keeps every quote, delimiter and line break where it is in
+any ASCII-compatible encoding. Each part carries its bytes and the number of its first
+record, so ids (``rel#line``, ``rel#row``) are those of reading the file whole; a CSV part
+after the first is read with the header put before it.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "dump.jsonl"
 >>> _ = path.write_text("".join('{"title": "Story %d"}\\n' % i for i in range(5)))
 >>> found = list(parts(path, file_hash(path), part_bytes=42))
->>> [(p.start, p.end, p.first) for p in found]
-[(0, 42, 1), (42, 84, 3), (84, 105, 5)]
->>> [a.id for a in read_part(path, "dump.jsonl", "dump.jsonl", found[1]).articles]
+>>> [(p.first, p.size) for p in found]
+[(1, 42), (3, 42), (5, 21)]
+>>> [a.id for a in read_part("dump.jsonl", "dump.jsonl", found[1]).articles]
 ['dump.jsonl#3', 'dump.jsonl#4']
 """
 
@@ -28,7 +29,6 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,156 +37,248 @@ from typing import BinaryIO
 from searcher.model import ReadError
 from searcher.readers.base import ReadResult
 from searcher.readers.csvfmt import blank, csv_rows, delimiter_of, read_csv
-from searcher.readers.gzipfmt import size_text
+from searcher.readers.gzipfmt import gunzip_stream, size_text
 from searcher.readers.jsonfmt import read_json_lines
 
-#: bytes of records in a part (a part ends at the first record end past this)
+#: bytes of records in a part: a part ends before the record that would take it past this
 PART_BYTES = 1 << 20
 _LINE_FORMATS = frozenset({".jsonl", ".ndjson"})
 _CSV_FORMATS = frozenset({".csv", ".tsv"})
 # Text in these is not ASCII-compatible: its line breaks are not b"\n" bytes.
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-_HASH_BLOCK = 1 << 20
+_BLOCK = 1 << 20
+# A gzipped file this much smaller than a part is read whole like any other: text compresses
+# to a fifth or less, so it holds a part or more.
+_GZIP_SHARE = 8
 
 
 @dataclass(frozen=True)
 class Part:
-    """Bytes ``start:end`` of a file whose whole content hashes to ``hash``."""
+    """Records of a file whose whole content hashes to ``hash``."""
 
     hash: str
     #: 0 for the file's first part
     index: int
-    start: int
-    end: int
     #: the number of the part's first record: its line (JSON Lines) or row after the header (CSV)
     first: int = 1
+    #: the part's bytes, decompressed; empty for one record too large to keep (``size`` says how large)
+    data: bytes = b""
+    size: int = 0
     #: a CSV file's header, put before every part but the first
     header: bytes = b""
-    #: the index already holds this content: nothing to read (``start`` and ``end`` are 0)
+    #: the index already holds this content: nothing to read
     unchanged: bool = False
+    #: why the file could not be read on from here (a broken gzip stream)
+    error: str = ""
+
+
+def _format(name: str) -> tuple[str, bool]:
+    lower = name.lower()
+    gzipped = lower.endswith(".gz")
+    stem = lower[:-3] if gzipped else lower
+    return stem[stem.rfind("."):] if "." in stem else "", gzipped
 
 
 def splits(name: str, size: int, part_bytes: int = PART_BYTES) -> bool:
-    """True for a file read in parts: uncompressed JSON Lines or CSV of more than two parts.
+    """True for a file read in parts: JSON Lines or CSV of more than two parts, or gzipped
+    and at least an eighth of a part.
 
-    >>> splits("dump.jsonl", 5 << 20), splits("dump.jsonl.gz", 5 << 20), splits("a.csv", 1000)
-    (True, False, False)
+    >>> splits("dump.jsonl", 5 << 20), splits("dump.jsonl.gz", 1 << 20), splits("a.csv", 1000)
+    (True, True, False)
     """
-    fmt = os.path.splitext(name)[1].lower()
-    return (fmt in _LINE_FORMATS or fmt in _CSV_FORMATS) and size > 2 * part_bytes
+    fmt, gzipped = _format(name)
+    if fmt not in _LINE_FORMATS and fmt not in _CSV_FORMATS:
+        return False
+    return size >= part_bytes // _GZIP_SHARE if gzipped else size > 2 * part_bytes
 
 
 def file_hash(path: Path) -> str:
     """The content hash the index keeps for a file (as ``searcher.pipeline`` hashes one read whole)."""
     digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as f:
-        while block := f.read(_HASH_BLOCK):
+        while block := f.read(_BLOCK):
             digest.update(block)
     return digest.hexdigest()
 
 
 def parts(path: Path, digest: str, part_bytes: int = PART_BYTES, max_bytes: int = 200 << 20) -> Iterator[Part]:
-    """The parts of the JSON Lines or CSV file ``path``, in order, as it is scanned, holding
-    at most about ``max_bytes`` (the most one record may have) of it at a time.
+    """The parts of the JSON Lines or CSV file ``path`` (gzipped or not), in order, as it is
+    read, holding about ``max_bytes`` (the most one record may have) of it at most.
 
-    Raises OSError when the file cannot be read; a CSV that stops parsing, or whose record
-    outgrows ``max_bytes``, ends in a part that runs to the end of the file, whose reading
-    then reports the error.
+    Raises OSError when the file cannot be read. A broken gzip stream ends in a part with the
+    error; a CSV that stops parsing, or whose record outgrows ``max_bytes``, in a part that
+    holds the rest of the file (unless too large), whose reading then says what is wrong.
     """
-    fmt = os.path.splitext(path.name)[1].lower()
-    with open(path, "rb") as f:
-        if f.read(4).startswith(_WIDE_BOMS):
-            yield Part(digest, 0, 0, os.fstat(f.fileno()).st_size)
-            return
-        f.seek(0)
-        if fmt in _CSV_FORMATS:
-            yield from _csv_parts(f, fmt, digest, part_bytes, max_bytes)
+    given = 0
+    try:
+        for part in _parts(path, digest, part_bytes, max_bytes):
+            given = part.index + 1
+            yield part
+    except ReadError as error:  # a gzip stream that broke where no finer place could say so
+        yield Part(digest, given, error=str(error))
+
+
+def _parts(path: Path, digest: str, part_bytes: int, max_bytes: int) -> Iterator[Part]:
+    fmt, gzipped = _format(path.name)
+    with open(path, "rb", buffering=_BLOCK) as raw:
+        source = io.BufferedReader(_Chunks(gunzip_stream(raw)), _BLOCK) if gzipped else raw
+        if source.peek(4)[:4].startswith(_WIDE_BOMS):  # no b"\n" line breaks to cut at: one part
+            yield _rest(source, digest, 0, 1, b"", 0, max_bytes)
+        elif fmt in _CSV_FORMATS:
+            yield from _csv_parts(source, fmt, digest, part_bytes, max_bytes)
         else:
-            yield from _line_parts(f, digest, part_bytes)
+            yield from _line_parts(source, digest, part_bytes, max_bytes)
 
 
-def _line_parts(f: BinaryIO, digest: str, part_bytes: int) -> Iterator[Part]:
-    # In blocks, not lines: only where lines end matters here, and a file of one 5 GB line
-    # must not become one 5 GB bytes object.
-    index = start = pos = lines = line_start = 0
+class _Chunks(io.RawIOBase):
+    """A readable stream of the chunks an iterator gives (a gzip stream, decompressed)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if not self._left:
+            self._left = next(self._chunks, b"")
+        n = min(len(buffer), len(self._left))
+        buffer[:n] = self._left[:n]
+        self._left = self._left[n:]
+        return n
+
+
+def _line_parts(source: BinaryIO, digest: str, part_bytes: int, max_bytes: int) -> Iterator[Part]:
+    index = lines = size = 0
     first = 1
-    while block := f.read(_HASH_BLOCK):
-        at = 0
-        while (newline := block.find(b"\n", at)) >= 0:
-            end = pos + newline + 1
+    held: list[bytes] = []
+    try:
+        while line := source.readline(max_bytes + 1):
+            length = len(line)
+            if length > max_bytes and not line.endswith(b"\n"):
+                length += _skip_line(source)  # too large to keep: only its size is known
+                line = b""
             # A part ends before the record that would take it past part_bytes: a huge record
             # is a part of its own, refused alone if too large.
-            if line_start > start and end - start > part_bytes:
-                yield Part(digest, index, start, line_start, first)
-                index, start, first = index + 1, line_start, lines + 1
+            if size and (not line or size + length > part_bytes):
+                yield Part(digest, index, first, b"".join(held), size)
+                index, first, held, size = index + 1, lines + 1, [], 0
+            if line:
+                held.append(line)
+                size += length
+            else:
+                yield Part(digest, index, lines + 1, b"", length)
+                index, first = index + 1, lines + 2
             lines += 1
-            line_start, at = end, newline + 1
-        pos += len(block)
-    if pos > line_start and line_start > start and pos - start > part_bytes:  # a last line without its break
-        yield Part(digest, index, start, line_start, first)
-        index, start, first = index + 1, line_start, lines + 1
-    if pos > start or index == 0:
-        yield Part(digest, index, start, pos, first)
+    except ReadError as error:  # the gzip stream broke: what came before it stands
+        if held:
+            yield Part(digest, index, first, b"".join(held), size)
+            index, first = index + 1, lines + 1
+        yield Part(digest, index, first, error=str(error))
+        return
+    if held or index == 0:
+        yield Part(digest, index, first, b"".join(held), size)
 
 
-def _csv_parts(f: BinaryIO, suffix: str, digest: str, part_bytes: int, max_bytes: int) -> Iterator[Part]:
-    delimiter = delimiter_of(f.read(1 << 16).decode("latin-1"), suffix)
-    f.seek(0)
+def _skip_line(source: BinaryIO) -> int:
+    skipped = 0
+    while chunk := source.readline(_BLOCK):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _csv_parts(source: BinaryIO, suffix: str, digest: str, part_bytes: int, max_bytes: int) -> Iterator[Part]:
+    delimiter = delimiter_of(source.peek(1 << 16)[: 1 << 16].decode("latin-1"), suffix)
     # Lines as the reader's StringIO(newline="") splits them (at \r too), one character a byte
-    text = io.TextIOWrapper(f, encoding="latin-1", newline="")
-    pos = 0
-    above: list[str] | None = []  # the lines up to the header's end
+    text = io.TextIOWrapper(source, encoding="latin-1", newline="")
+    held: list[str] = []  # the lines of the part being read (the first part's begin with the header)
+    row: list[str] = []  # the lines of the row being read
+    sizes = [0, 0]  # characters (bytes) in held, in row
 
     def lines() -> Iterator[str]:
-        nonlocal pos
         while line := text.readline(max_bytes + 1):
-            pos += len(line)
-            if pos - end > max_bytes:  # one record larger than a record may be: stop here
+            row.append(line)
+            sizes[1] += len(line)
+            if sizes[1] > max_bytes:  # one record larger than a record may be: stop here
                 raise ValueError("record too large")
-            if above is not None:
-                above.append(line)
             yield line
 
-    rows = csv_rows(lines(), delimiter)
-    index = start = end = n = 0
+    def take_row() -> None:
+        held.extend(row)
+        sizes[0] += sizes[1]
+        row.clear()
+        sizes[1] = 0
+
+    index = n = 0
     first = 1
     header = b""
     try:
-        for row in rows:
+        for cells in csv_rows(lines(), delimiter):
             if not header:
-                if not blank(row):
-                    header = "".join(above).encode("latin-1")
-                    above = None
-                    start = end = pos
+                take_row()
+                if not blank(cells):
+                    header = "".join(held).encode("latin-1")
                 continue
             n += 1
-            if end > start and pos - start > part_bytes:  # as for lines: a huge row is a part of its own
-                yield Part(digest, index, 0 if index == 0 else start, end, first, b"" if index == 0 else header)
-                index, start, first = index + 1, end, n
-            end = pos
+            if sizes[0] > (0 if index else len(header)) and sizes[0] + sizes[1] > part_bytes:
+                yield _csv_part(digest, index, first, held, sizes[0], header)
+                index, first = index + 1, n
+                held.clear()
+                sizes[0] = 0
+            take_row()
+    except ReadError as error:  # the gzip stream broke: what came before it stands
+        if header and sizes[0] > (0 if index else len(header)):
+            yield _csv_part(digest, index, first, held, sizes[0], header)
+            index, first = index + 1, n + 1
+        yield Part(digest, index, first, error=str(error))
+        return
     except Exception:  # csv.Error, a NUL, a record too large: the rest in one part, whose reader says why
-        if header and end > start:  # the rows read well before it are a part as usual
-            yield Part(digest, index, 0 if index == 0 else start, end, first, b"" if index == 0 else header)
-            index, start, first = index + 1, end, n + 1  # the row it failed in
-        pos = os.fstat(f.fileno()).st_size
-    text.detach()
-    if pos > start or index == 0:
-        yield Part(digest, index, 0 if index == 0 else start, pos, first, b"" if index == 0 else header)
+        if header and sizes[0] > (0 if index else len(header)):  # the rows before it are a part as usual
+            yield _csv_part(digest, index, first, held, sizes[0], header)
+            index, first = index + 1, n + 1  # the row it failed in
+            held.clear()
+            sizes[0] = 0
+        held.extend(row)
+        yield _rest(text, digest, index, first, header if index else b"", sizes[0] + sizes[1], max_bytes, held)
+        return
+    if held or index == 0:
+        yield _csv_part(digest, index, first, held, sizes[0], header)
 
 
-def read_part(path: Path, name: str, rel: str, part: Part, max_bytes: int | None = None) -> ReadResult:
-    """The articles of one part of the file ``path`` (named ``name``), with the ids and skips
-    reading it whole would give them. ``max_bytes`` caps a part (one huge record)."""
-    size = part.end - part.start
-    if max_bytes is not None and size > max_bytes:
-        raise ReadError(f"record too large: {size_text(size)} (limit {size_text(max_bytes)})")
+def _csv_part(digest: str, index: int, first: int, held: list[str], size: int, header: bytes) -> Part:
+    return Part(digest, index, first, "".join(held).encode("latin-1"), size, header if index else b"")
+
+
+def _rest(source: BinaryIO | io.TextIOWrapper, digest: str, index: int, first: int, header: bytes, size: int,
+          max_bytes: int, held: list[str] = ()) -> Part:
+    """The rest of ``source`` as one part, after ``held`` (``size`` bytes read already); its
+    bytes only if it is not too large, else just its size."""
+    text = isinstance(source, io.TextIOWrapper)
+    tail = source.read(max(0, max_bytes + 1 - size)) if size <= max_bytes else ""
+    size += len(tail)
+    if size <= max_bytes:
+        data = ("".join(held) + tail).encode("latin-1") if text else tail
+        return Part(digest, index, first, data, size, header)
     try:
-        with open(path, "rb") as f:
-            f.seek(part.start)
-            data = f.read(size)
-    except OSError as error:
-        raise ReadError(f"cannot read: {error.strerror or error}") from None
-    fmt = os.path.splitext(name)[1].lower()
+        while chunk := source.read(_BLOCK):
+            size += len(chunk)
+    except ReadError as error:
+        return Part(digest, index, first, size=size, error=str(error))
+    return Part(digest, index, first, b"", size, header)
+
+
+def read_part(name: str, rel: str, part: Part, max_bytes: int | None = None) -> ReadResult:
+    """The articles of one part of the file named ``name``, with the ids and skips reading it
+    whole would give them. ``max_bytes`` caps a part (one huge record)."""
+    if part.error:
+        raise ReadError(part.error)
+    if max_bytes is not None and part.size > max_bytes or len(part.data) < part.size:
+        limit = f" (limit {size_text(max_bytes)})" if max_bytes is not None else ""
+        raise ReadError(f"record too large: {size_text(part.size)}{limit}")
+    fmt = _format(name)[0]
     if fmt in _CSV_FORMATS:
-        return read_csv(part.header + data, fmt, rel, first=part.first)
-    return read_json_lines(data, fmt, rel, first=part.first)
+        return read_csv(part.header + part.data, fmt, rel, first=part.first)
+    return read_json_lines(part.data, fmt, rel, first=part.first)
