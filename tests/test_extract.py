@@ -305,6 +305,10 @@ def test_organisation_names_do_not_leak_places(gaz: Gazetteer) -> None:
 def test_currencies_tickers_features_and_first_names_are_not_places(gaz: Gazetteer) -> None:
     assert gaz.find("The issue raised 200 mln U.S. dlrs and 50 mln Swiss francs.") == PlaceMatch()
     assert gaz.find("Japan's yen rose against the dollar.").countries == ["Japan"]
+    # Oil priced by a town's name is no news from the town; a country's oil is the country's.
+    assert gaz.find("Brent crude rose while Dubai crude held.") == PlaceMatch()
+    assert gaz.find("A fire in Brent, north London, killed two.").places == ["Brent", "London"]
+    assert gaz.find("Iranian crude exports rose.").countries == ["Iran"]
     assert gaz.find("Union Carbide Corp <UK> said its debt was upgraded.") == PlaceMatch()
     assert gaz.find("Ferries crossed Lake Victoria. Tourists walked down Victoria Street.") == PlaceMatch()
     assert gaz.find("Victoria Wood joked. George A. Ferris resigned.") == PlaceMatch()

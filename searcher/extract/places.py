@@ -120,6 +120,8 @@ _CURRENCIES = frozenset("""dollar dollars dlr dlrs franc francs mark marks yen p
 peseta pesetas escudo escudos krona kronor krone kroner crown crowns schilling schillings rand riyal riyals rupee
 rupees rupiah peso pesos cruzado cruzados dinar dinars ringgit baht yuan renminbi rouble roubles ruble rubles
 drachma drachmas shekel shekels""".split())
+# After a town's name, these make it a grade of oil priced worldwide: "Brent crude", "Dubai blend".
+_GRADES = frozenset("crude crudes blend".split())
 # A dateline opens one of the first lines: "SALVADOR, Feb 26 -", "Toronto, March 10 -", "TETERBORO, N.J., March 3".
 _DATELINE_LINES = 5
 _DATELINE_WORDS = 8
@@ -240,6 +242,8 @@ def find_places(text: str, gaz: Gazetteer) -> PlaceMatch:
                 continue  # "David Healy", "George A. Ferris": a first name here; "Chicago Board" is still Chicago
         if best.kind == "country" and not m.dateline and _currency_follows(doc, m.last):
             continue  # "U.S. dlrs", "Swiss francs": a currency, not a place
+        if best.kind != "country" and not m.dateline and doc.next_to(m.last) and doc.keys[m.last + 1] in _GRADES:
+            continue  # "Brent crude", "Dubai crude": an oil price, not the town ("Iranian crude" is Iran's)
         if best.kind == "city" and not m.dateline and (
                 gaz.is_common(m.key) or (single and doc.writes_lower(m.key))):
             if m.region_after is None:
