@@ -43,7 +43,7 @@ from searcher.model import (
 )
 from searcher.pipeline import Prepared, once, preparer, ready, sign
 from searcher.readers import iter_files, read_capped
-from searcher.readers.parts import PART_BYTES, Part, file_hash, parts, splits
+from searcher.readers.parts import PART_BYTES, Part, complete_hash, file_hash, parts, splits
 from searcher.segwriter import SegmentWriter
 from searcher.writers import SegmentPool, give_back_memory
 
@@ -272,8 +272,10 @@ class _Batches:
 
 
 def _known_files(ix: FileIndex) -> dict[str, tuple[str, int]]:
-    """path -> (hash, number of live articles) of what the index holds now."""
+    """path -> (hash, number of live articles) of what the index holds now; the hash is ""
+    for a file read in parts that a run did not finish (:func:`searcher.readers.parts.complete_hash`)."""
     known: dict[str, tuple[str, int]] = {}
+    stored: dict[str, set[str]] = {}
     with ix.reader() as reader:
         if reader.doc_count() == 0:
             return known
@@ -284,6 +286,10 @@ def _known_files(ix: FileIndex) -> dict[str, tuple[str, int]]:
             if path:
                 h, n = known.get(path, (hashes[docnum], 0))
                 known[path] = (h, n + 1)
+                if ":" in h:  # read in parts: each part's articles say which
+                    stored.setdefault(path, set()).add(hashes[docnum])
+    for path, values in stored.items():
+        known[path] = (complete_hash(values), known[path][1])
     return known
 
 
@@ -317,7 +323,8 @@ def index_paths(
     prepare = preparer(known, gazetteer, settings, Documents(ix.schema), _read_capped)
     with _Batches(ix, settings) as batches, ix.searcher() as committed, _collector_paused():
         clusterer = Clusterer(Committed(committed), memory=settings.cluster_memory)
-        workers = settings.workers if len(new) > 1 or (new and _read_in_parts(new[0], settings)) else 0
+        # Workers for more than one file to read, or for one read in parts (new or changed)
+        workers = settings.workers if len(new) > 1 or any(_read_in_parts(f, settings) for f, _ in files) else 0
         items = _items(files, known, settings.part_bytes, settings.max_file_bytes)
         batches.pool = pool = SegmentPool(ix, prepare, items, workers, sign)
         done = 0
@@ -426,6 +433,8 @@ def add_articles(
 
 
 def _read_in_parts(file: Path, settings: IndexSettings) -> bool:
+    if not splits(file.name, 1 << 62, settings.part_bytes):
+        return False  # by its name alone: most files cost no stat
     try:
         return splits(file.name, os.stat(file).st_size, settings.part_bytes)
     except OSError:
@@ -451,14 +460,15 @@ def _items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], par
         if old and old[0] == digest:
             yield file, rel, Part(digest, 0, 0, 0, unchanged=True)
             continue
-        given = False
+        given: Part | None = None
         try:
-            for part in parts(file, digest, part_bytes, max_bytes):
-                given = True
-                yield file, rel, part
-        except OSError:
-            if not given:
-                yield file, rel
+            for given in parts(file, digest, part_bytes, max_bytes):
+                yield file, rel, given
+        except OSError as error:
+            if given is None:
+                yield file, rel  # read whole, which says why it cannot be
+            else:  # said, and the file read again next run (it has no last part)
+                yield file, rel, Part(digest, given.index + 1, error=f"cannot read on: {error.strerror or error}")
 
 
 def _large(files: list[Path]) -> bool:

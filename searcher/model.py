@@ -79,7 +79,7 @@ def _cut(text: str, limit: int) -> str:
     head = text[:limit]
     # at the last space, if one is near: a word cut in two would be indexed as another word
     space = max(head.rfind(" "), head.rfind("\n"))
-    return head[:space].rstrip() if space > limit - 200 else head
+    return head[:space].rstrip() if space >= 0 and space > limit - 200 else head
 
 
 @dataclass

@@ -76,7 +76,8 @@ def prepare(
         try:
             result = read_part(file.name, rel, part, settings.max_file_bytes)
         except ReadError as e:
-            out.skip = Skip(f"{rel}#{part.first}", str(e))  # the record the part starts with
+            # the record the part starts with; the file, for what concerns it all (binary)
+            out.skip = Skip(rel if part.error and part.first == 1 else f"{rel}#{part.first}", str(e))
             return out
     else:
         try:
@@ -105,7 +106,7 @@ def prepare(
             if cut is not None:
                 out.truncated.append(cut)
             extract(article, gaz, default_year=settings.default_year)
-            out.articles.append(ready(article, document(article, out.hash)))
+            out.articles.append(ready(article, document(article, out.hash if part is None else part.stored_hash)))
     return out
 
 

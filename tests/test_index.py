@@ -180,6 +180,8 @@ def test_truncate_keeps_a_prefix_within_the_limit(title, body, limit):
         budget = limit - len(title)
         if any(c in " \n" for c in body[max(0, budget - 199):budget]):
             assert body[len(article.body):][:1] in (" ", "\n")  # cut at a break, never inside a word
+        else:
+            assert article.body == body[:budget]  # no break near: cut at the limit, not a character short
 
 
 text_st = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=80)

@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,12 +79,13 @@ def test_json_lines_in_parts_read_as_the_whole_file(tmp_path_factory, records, p
 @given(rows=st.lists(st.tuples(text, tricky) | st.just(("", "")), max_size=30),
        part_bytes=st.integers(min_value=1, max_value=300), delimiter=st.sampled_from([",", ";", "\t"]),
        blank_lines=st.integers(min_value=0, max_value=2), encoding=st.sampled_from(["utf-8", "cp1252"]),
-       members=st.integers(min_value=0, max_value=2))
+       members=st.integers(min_value=0, max_value=2), end=st.sampled_from(["\r\n", "\n", "\r"]),
+       bom=st.booleans())
 def test_csv_in_parts_reads_as_the_whole_file(tmp_path_factory, rows, part_bytes, delimiter, blank_lines, encoding,
-                                              members):
+                                              members, end, bom):
     out = io.StringIO(newline="")
-    out.write("\n" * blank_lines)
-    writer = csv.writer(out, delimiter=delimiter)
+    out.write("\ufeff" * (bom and encoding == "utf-8") + end * blank_lines)
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=end)
     writer.writerow(["title", "body"])
     writer.writerows(rows)
     data = out.getvalue().replace("“", '"').replace("”", '"').encode(encoding, errors="replace")
@@ -99,6 +101,62 @@ def test_only_big_uncompressed_record_files_split_and_a_wide_encoding_does_not(t
     assert splits("u.jsonl", 10 << 20) and not splits("u.json", 10 << 20) and not splits("u.txt.gz", 10 << 20)
     assert splits("u.ndjson.gz", 1 << 20) and not splits("u.ndjson.gz", 100_000)  # gzipped: an eighth of a part
     assert splits("T.CSV", 3 << 20) and not splits("t.csv", 2 << 20)
+
+
+def test_a_stretch_of_nuls_inside_a_big_file_costs_no_record(tmp_path):
+    # A file is judged binary by its head, whole or in parts: a part full of NULs is not binary.
+    records = _lines([{"title": f"Story {i}", "body": "Oil rose."} for i in range(40_000)])
+    cut = records.index(b"\n", 1_200_000) + 1  # past the megabyte a file is judged by
+    data = records[:cut] + b"\0" * 100_000 + b"\n" + records[cut:]
+    whole, merged, _ = _whole_and_parts(tmp_path, "nul.jsonl", data, 200_000)
+    assert len(merged["articles"]) == len(whole["articles"]) == 40_000 and merged == whole
+    binary = tmp_path / "binary.jsonl"
+    binary.write_bytes(bytes(range(256)) * 20_000)
+    assert [(p.index, p.error) for p in parts(binary, "h", 20_000)] == [(0, "binary file")]  # once, not per part
+
+
+def test_a_fifo_in_the_place_of_a_big_file_is_refused_not_waited_for(tmp_path):
+    import os
+
+    fifo = tmp_path / "dump.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError):
+        file_hash(fifo)
+    with pytest.raises(OSError):
+        list(parts(fifo, "h"))
+
+
+def test_a_run_stopped_inside_a_big_file_is_finished_by_the_next(tmp_path, gazetteer):
+    # Articles of a part carry the file's hash: a run killed after some parts were committed
+    # once left a file that the next run took for unchanged, its other articles lost for good.
+    folder = tmp_path / "news"
+    folder.mkdir()
+
+    def write(version: str) -> None:
+        (folder / "dump.jsonl").write_text("".join(
+            json.dumps({"title": f"{version} story {i}", "body": f"Floods in Basra, day {i}."}) + "\n"
+            for i in range(3000)))
+
+    write("First")
+    settings = searcher.IndexSettings(part_bytes=20_000, batch_size=500, workers=2)
+    ix = searcher.Index.create(tmp_path / "ix", settings=settings, gazetteer=gazetteer)
+    assert ix.add(folder).added == 3000
+    write("Second")
+    calls = []
+
+    def stop(done: int, total: int, rel: str) -> None:
+        calls.append(rel)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ix.add(folder, progress=stop)
+    ix = searcher.Index.open(tmp_path / "ix", settings=settings)
+    assert 0 < len(ix) < 3000  # some parts of the new version committed, the old version gone
+    again = ix.add(folder)
+    assert again.unchanged == 0 and len(ix) == 3000
+    assert ix.search("Second").total == 3000 and ix.search("First").total == 0
+    assert ix.add(folder).unchanged == 3000
 
 
 def _dump(folder: Path, n: int, start: int = 0) -> None:
@@ -165,8 +223,13 @@ def test_one_record_bigger_than_the_file_limit_is_skipped_alone(tmp_path, gazett
     (folder / "t.csv").write_text("title,text\n" + rows + '"Unclosed,' + "word " * 2000 + "\nRow X,After\n")
     summary = ix.add(folder)
     assert summary.added == 200 and ix.get("t.csv#200").title == "Row 199"
-    assert [s.path for s in summary.skipped] == ["t.csv#201"]
-    assert summary.skipped[0].reason.startswith("record too large")
+    # d.jsonl was read again: a part of it failed, and a file with a gap is never "unchanged"
+    assert [s.path for s in summary.skipped] == ["d.jsonl#6", "t.csv#201"] and summary.updated == 39
+    assert summary.skipped[1].reason.startswith("record too large")
+    # With a larger limit the next run reads the record it could not
+    ix = searcher.Index.open(tmp_path / "ix", settings=searcher.IndexSettings(part_bytes=1024, workers=0))
+    again = ix.add(folder)
+    assert ix.get("d.jsonl#6").title == "T5" and (again.updated, again.unchanged) == (40 + 201, 0)
 
 
 def test_a_gzipped_dump_that_breaks_off_keeps_what_came_before_and_says_where(tmp_path, gazetteer):
@@ -176,7 +239,7 @@ def test_a_gzipped_dump_that_breaks_off_keeps_what_came_before_and_says_where(tm
     whole = gzip.compress(lines)
     (folder / "cut.jsonl.gz").write_bytes(whole[: len(whole) * 2 // 3])  # a download that stopped
     after = b"".join(lines.splitlines(keepends=True)[:3])
-    (folder / "bomb.jsonl.gz").write_bytes(gzip.compress(b"\0" * 300_000 + b"\n" + after))
+    (folder / "bomb.jsonl.gz").write_bytes(gzip.compress(b"x" * 300_000 + b"\n" + after))
     settings = searcher.IndexSettings(part_bytes=1024, max_file_bytes=64 * 1024, workers=0)
     ix = searcher.Index.create(tmp_path / "ix", settings=settings, gazetteer=gazetteer)
     summary = ix.add(folder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 from searcher.model import ReadError
@@ -22,13 +23,15 @@ from searcher.readers.encoding import decode
 # most the C long behind the limit holds on every platform.
 _FIELD_SIZE_LIMIT = 2**31 - 1
 _DELIMITERS = ",;\t|"
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 _TEXT_COLUMNS = frozenset(TITLE_KEYS + BODY_KEYS + SUBTITLE_KEYS + SUMMARY_KEYS)
 
 
-def read_csv(data: bytes, suffix: str, rel: str, *, first: int = 1) -> ReadResult:
+def read_csv(data: bytes, suffix: str, rel: str, *, first: int = 1, judge: bool = True) -> ReadResult:
     """Read a ``.csv`` or ``.tsv`` file with a header row; ids are the id column or ``rel#row``,
-    where ``row`` counts the rows after the header, blank ones too, from ``first`` (a part of a
-    big file, with the header put before it: :mod:`searcher.readers.parts`).
+    where ``row`` counts the rows after the header, blank ones too, from ``first``; ``judge``
+    False skips the binary checks (a part of a big file, with the header put before it:
+    :mod:`searcher.readers.parts`).
 
     Column names match as in JSON (``article_id`` is an id, ``article_source_link`` a url, a
     ``subtitle`` goes before the ``text``). Quoted fields may hold newlines. A row with neither
@@ -38,7 +41,7 @@ def read_csv(data: bytes, suffix: str, rel: str, *, first: int = 1) -> ReadResul
     >>> [(a.id, a.title, a.body) for a in r.articles]
     [('a.csv#1', 'Hi', 'There.')]
     """
-    text = decode(data)
+    text = decode(data, judge=judge)
     rows = csv_rows(io.StringIO(text, newline=""), delimiter_of(text, suffix))
     result = ReadResult()
     n = first - 1
@@ -82,7 +85,8 @@ def delimiter_of(text: str, suffix: str) -> str:
 
 def _guess_delimiter(text: str) -> str:
     """The most frequent of , ; tab | in the header line (European CSVs often use ;)."""
-    header = text.lstrip("\n").split("\n", 1)[0]
+    # The first line, whatever ends it: a file of bare CRs (old Mac) is otherwise one long "line"
+    header = _LINE_BREAK.split(text.lstrip("\r\n"), 1)[0]
     counts = {d: header.count(d) for d in _DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","

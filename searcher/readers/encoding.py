@@ -59,17 +59,20 @@ def without_nul(data: bytes) -> bytes:
     return data.replace(b"\x00", b"")
 
 
-def decode(data: bytes) -> str:
+def decode(data: bytes, *, judge: bool = True) -> str:
     """Decode file bytes to text: BOM, then UTF-8, then cp1252 when it reads as Western text,
-    then charset-normalizer's guess. Raises ``ReadError("binary file")`` for binary content.
+    then charset-normalizer's guess. Raises ``ReadError("binary file")`` for binary content,
+    unless ``judge`` is False (a part of a file whose head was judged already: a file is
+    judged by its first megabyte, whole or in parts).
 
     >>> decode("caf\\u00e9".encode("latin-1"))
     'café'
     """
+    check_text = _check_text if judge else _as_is
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return check_text(data[len(bom) :].decode(encoding, errors="replace"))
-    data = without_nul(data)
+    data = without_nul(data) if judge else data.replace(b"\x00", b"")
     try:
         return check_text(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -114,9 +117,17 @@ def _symbol_inside_word(text: str) -> bool:
     return False
 
 
+def _as_is(text: str) -> str:
+    return text
+
+
 def check_text(text: str) -> str:
     """``text``, or ``ReadError("binary file")`` when more than 5% of its first million
     characters are control characters or undecodable bytes."""
+    return _check_text(text)
+
+
+def _check_text(text: str) -> str:
     sample = text[:_SAMPLE]
     if sample and len(_BINARY_CONTROL.findall(sample)) > _BINARY_SHARE * len(sample):
         raise ReadError("binary file")

@@ -17,17 +17,18 @@ LIST_KEYS = (
 )  # fmt: skip
 
 
-def read_json_lines(data: bytes, suffix: str, rel: str, *, first: int = 1) -> ReadResult:
+def read_json_lines(data: bytes, suffix: str, rel: str, *, first: int = 1, judge: bool = True) -> ReadResult:
     """Read ``.jsonl`` / ``.ndjson``: each non-blank line an article object, ids ``rel#line``.
 
     A line that is not a JSON object becomes a Skip; the other lines are still read. ``first``
-    is the number of the first line (a part of a big file: :mod:`searcher.readers.parts`).
+    is the number of the first line, and ``judge`` False skips the binary checks (a part of a big
+    file: :mod:`searcher.readers.parts`).
 
     >>> r = read_json_lines(b'{"title": "A", "text": "B"}\\nnot json\\n', ".jsonl", "f.jsonl")
     >>> [a.id for a in r.articles], [s.path for s in r.skipped]
     (['f.jsonl#1'], ['f.jsonl#2'])
     """
-    return _read_lines(decode(data), rel, first)
+    return _read_lines(decode(data, judge=judge), rel, first)
 
 
 def _read_lines(text: str, rel: str, first: int = 1) -> ReadResult:

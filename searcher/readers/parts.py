@@ -29,24 +29,31 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
 from searcher.model import ReadError
 from searcher.readers.base import ReadResult
 from searcher.readers.csvfmt import blank, csv_rows, delimiter_of, read_csv
+from searcher.readers.encoding import decode
 from searcher.readers.gzipfmt import gunzip_stream, size_text
 from searcher.readers.jsonfmt import read_json_lines
 
 #: bytes of records in a part: a part ends before the record that would take it past this
 PART_BYTES = 1 << 20
+#: the most one record of a file read in parts may have: the scan holds a record at a time,
+#: in the process that holds the index's lock (``max_file_bytes`` too, if smaller)
+MAX_RECORD_BYTES = 32 << 20
 _LINE_FORMATS = frozenset({".jsonl", ".ndjson"})
 _CSV_FORMATS = frozenset({".csv", ".tsv"})
 # Text in these is not ASCII-compatible: its line breaks are not b"\n" bytes.
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _BLOCK = 1 << 20
+_SAMPLE = 1 << 20  # what decides whether a file is binary, as for a file read whole
 # A gzipped file this much smaller than a part is read whole like any other: text compresses
 # to a fifth or less, so it holds a part or more.
 _GZIP_SHARE = 8
@@ -70,6 +77,43 @@ class Part:
     unchanged: bool = False
     #: why the file could not be read on from here (a broken gzip stream)
     error: str = ""
+    #: the file's last part
+    last: bool = False
+
+    @property
+    def stored_hash(self) -> str:
+        """What the part's articles keep as their file's hash: the file's hash and which part
+        they came from, and for the last part that it is the last. A run that stopped half-way
+        through a file (killed, or a part it could not read) left no last part, or a gap, so the
+        next run reads the file again (:func:`complete_hash`)."""
+        return f"{self.hash}:{self.index}{':last' if self.last else ''}"
+
+
+def complete_hash(stored: Iterable[str]) -> str:
+    """The hash of a file from what its articles keep (:attr:`Part.stored_hash`, or the plain
+    hash of a file read whole): "" when they do not show every part of one whole file.
+
+    >>> complete_hash(["ab:0", "ab:1:last", "ab:1:last"]), complete_hash(["ab:1:last"]), complete_hash(["cd"])
+    ('ab', '', 'cd')
+    """
+    digests: set[str] = set()
+    indexes: set[int] = set()
+    last = None
+    for value in stored:
+        digest, _, where = value.partition(":")
+        digests.add(digest)
+        if where:
+            index, _, mark = where.partition(":")
+            indexes.add(int(index))
+            if mark:
+                last = int(index)
+        elif len(digests) == 1:
+            continue  # read whole
+    if len(digests) != 1:
+        return ""
+    if indexes and (last is None or not indexes.issuperset(range(last + 1))):
+        return ""
+    return digests.pop()
 
 
 def _format(name: str) -> tuple[str, bool]:
@@ -95,10 +139,19 @@ def splits(name: str, size: int, part_bytes: int = PART_BYTES) -> bool:
 def file_hash(path: Path) -> str:
     """The content hash the index keeps for a file (as ``searcher.pipeline`` hashes one read whole)."""
     digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as f:
+    with _open(path) as f:
         while block := f.read(_BLOCK):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _open(path: Path) -> BinaryIO:
+    # O_NONBLOCK and a check of what was opened: a fifo put in the file's place must not hang the run
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path}: not a regular file")
+    return open(fd, "rb", buffering=_BLOCK)
 
 
 def parts(path: Path, digest: str, part_bytes: int = PART_BYTES, max_bytes: int = 200 << 20) -> Iterator[Part]:
@@ -109,22 +162,36 @@ def parts(path: Path, digest: str, part_bytes: int = PART_BYTES, max_bytes: int 
     error; a CSV that stops parsing, or whose record outgrows ``max_bytes``, in a part that
     holds the rest of the file (unless too large), whose reading then says what is wrong.
     """
-    given = 0
+    # One part behind the scan, so that the last is known to be the last
+    held: Part | None = None
     try:
-        for part in _parts(path, digest, part_bytes, max_bytes):
-            given = part.index + 1
-            yield part
+        for part in _parts(path, digest, part_bytes, min(max_bytes, MAX_RECORD_BYTES)):
+            if held is not None:
+                yield held
+            held = part
     except ReadError as error:  # a gzip stream that broke where no finer place could say so
-        yield Part(digest, given, error=str(error))
+        if held is not None:
+            yield held
+        yield Part(digest, held.index + 1 if held else 0, error=str(error))
+        return
+    if held is not None:
+        yield replace(held, last=True)
 
 
 def _parts(path: Path, digest: str, part_bytes: int, max_bytes: int) -> Iterator[Part]:
     fmt, gzipped = _format(path.name)
-    with open(path, "rb", buffering=_BLOCK) as raw:
+    with _open(path) as raw:
         source = io.BufferedReader(_Chunks(gunzip_stream(raw)), _BLOCK) if gzipped else raw
-        if source.peek(4)[:4].startswith(_WIDE_BOMS):  # no b"\n" line breaks to cut at: one part
+        head = source.peek(_SAMPLE)[:_SAMPLE]
+        if head.startswith(_WIDE_BOMS):  # no b"\n" line breaks to cut at: one part
             yield _rest(source, digest, 0, 1, b"", 0, max_bytes)
-        elif fmt in _CSV_FORMATS:
+            return
+        try:
+            decode(head)  # a binary file is refused whole, by its head, as reading it whole would
+        except ReadError as error:
+            yield Part(digest, 0, error=str(error))
+            return
+        if fmt in _CSV_FORMATS:
             yield from _csv_parts(source, fmt, digest, part_bytes, max_bytes)
         else:
             yield from _line_parts(source, digest, part_bytes, max_bytes)
@@ -191,12 +258,14 @@ def _skip_line(source: BinaryIO) -> int:
 
 
 def _csv_parts(source: BinaryIO, suffix: str, digest: str, part_bytes: int, max_bytes: int) -> Iterator[Part]:
+    # A UTF-8 BOM goes before the header, unseen by the scan ("\xef\xbb\xbf" is no blank row)
+    bom = source.read(len(codecs.BOM_UTF8)) if source.peek(3)[:3] == codecs.BOM_UTF8 else b""
     delimiter = delimiter_of(source.peek(1 << 16)[: 1 << 16].decode("latin-1"), suffix)
     # Lines as the reader's StringIO(newline="") splits them (at \r too), one character a byte
     text = io.TextIOWrapper(source, encoding="latin-1", newline="")
-    held: list[str] = []  # the lines of the part being read (the first part's begin with the header)
+    held: list[str] = [bom.decode("latin-1")]  # the lines of the part being read (the first's: the header first)
     row: list[str] = []  # the lines of the row being read
-    sizes = [0, 0]  # characters (bytes) in held, in row
+    sizes = [len(bom), 0]  # characters (bytes) in held, in row
 
     def lines() -> Iterator[str]:
         while line := text.readline(max_bytes + 1):
@@ -212,15 +281,21 @@ def _csv_parts(source: BinaryIO, suffix: str, digest: str, part_bytes: int, max_
         row.clear()
         sizes[1] = 0
 
-    index = n = 0
+    index = n = above = 0
     first = 1
     header = b""
     try:
         for cells in csv_rows(lines(), delimiter):
             if not header:
+                if blank(cells):  # blank rows above the header: not kept, as the reader skips them
+                    above += sizes[1]
+                    row.clear()
+                    sizes[1] = 0
+                    if above > max_bytes:
+                        raise ValueError("no header")
+                    continue
                 take_row()
-                if not blank(cells):
-                    header = "".join(held).encode("latin-1")
+                header = "".join(held).encode("latin-1")
                 continue
             n += 1
             if sizes[0] > (0 if index else len(header)) and sizes[0] + sizes[1] > part_bytes:
@@ -279,6 +354,7 @@ def read_part(name: str, rel: str, part: Part, max_bytes: int | None = None) -> 
         limit = f" (limit {size_text(max_bytes)})" if max_bytes is not None else ""
         raise ReadError(f"record too large: {size_text(part.size)}{limit}")
     fmt = _format(name)[0]
+    # The file's head was judged (not binary) when it was cut into parts
     if fmt in _CSV_FORMATS:
-        return read_csv(part.header + part.data, fmt, rel, first=part.first)
-    return read_json_lines(part.data, fmt, rel, first=part.first)
+        return read_csv(part.header + part.data, fmt, rel, first=part.first, judge=False)
+    return read_json_lines(part.data, fmt, rel, first=part.first, judge=False)
