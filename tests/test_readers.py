@@ -103,6 +103,14 @@ def test_long_first_sentence_is_cut_at_a_word() -> None:
     assert body == text.strip()
 
 
+def test_a_paragraph_that_opens_like_a_byline_is_text() -> None:
+    paragraph = "By Jane Smith, who covered the floods in Basra for a decade, " + "the water kept rising. " * 20
+    (article,) = read_bytes(paragraph.encode(), "p.txt", "p.txt").articles
+    assert article.body.startswith("By Jane Smith, who covered")
+    (signed,) = read_bytes(b"By Jane Smith, BBC News\nFloods in Basra\n\nThe water rose.", "s.txt", "s.txt").articles
+    assert (signed.title, signed.body) == ("Floods in Basra", "The water rose.")
+
+
 def test_a_file_of_one_long_line_is_read_in_memory_of_a_few_times_its_size() -> None:
     # Title and furniture detection cleaned the whole first line word by word: a 10 MB line
     # took 286 MB. A line that long is text, never a headline, a date or a byline.

@@ -17,6 +17,8 @@ _MAX_DATE_LINE_WORDS = 20
 # A line longer than this is text: no headline, date or furniture line runs so long, and
 # cleaning a 10 MB line word by word to find out took 30 times its size in memory.
 _LONG_LINE = 10_000
+# A byline or a share link is a short line; a paragraph is no furniture, however it begins.
+_FURNITURE_CHARS = 200
 # headlines are mostly letters and digits; quotes, dashes and "$" take a small share
 _MIN_WORD_SHARE = 0.7
 
@@ -90,7 +92,10 @@ def is_furniture(line: str) -> bool:
     if len(line) > _LONG_LINE:
         return False
     text = clean_line(line)
-    return bool(_FURNITURE.fullmatch(text) or _BYLINE.fullmatch(text)) or date_line(text) is not None
+    # "By Jane Smith, who ...", "Subscribe to ...": a long line that starts so is the text itself
+    if len(text) <= _FURNITURE_CHARS and (_FURNITURE.fullmatch(text) or _BYLINE.fullmatch(text)):
+        return True
+    return date_line(text) is not None
 
 
 def strip_furniture(text: str) -> tuple[str, datetime | None]:
