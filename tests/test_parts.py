@@ -250,3 +250,17 @@ def test_a_gzipped_dump_that_breaks_off_keeps_what_came_before_and_says_where(tm
     kept = int(where.rsplit("#", 1)[1]) - 1  # every story before the break is there
     assert 100 < kept < 300 and ix.get(f"cut.jsonl.gz#{kept}").title == f"Story {kept - 1}"
     assert ix.get("bomb.jsonl.gz#4").title == "Story 2" and summary.added == kept + 3
+
+
+def test_a_file_with_long_blank_stretches_is_unchanged_on_the_next_run(tmp_path, gazetteer):
+    # A part of blank lines has no article to show it was read: alone, it made the file look
+    # unfinished, and every run read it again.
+    folder = tmp_path / "news"
+    folder.mkdir()
+    story = b'{"title": "Floods in Basra", "body": "The water rose."}\n'
+    (folder / "gaps.jsonl").write_bytes(b"\n" * 5000 + story * 100 + b"\n" * 5000 + story * 100 + b" \n" * 3000)
+    settings = searcher.IndexSettings(part_bytes=1000, workers=0)
+    ix = searcher.Index.create(tmp_path / "ix", settings=settings, gazetteer=gazetteer)
+    first = ix.add(folder)
+    assert first.added == 200 and ix.get("gaps.jsonl#5001") is not None and ix.get("gaps.jsonl#10200") is not None
+    assert ix.add(folder).unchanged == 200

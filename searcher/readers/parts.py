@@ -162,20 +162,33 @@ def parts(path: Path, digest: str, part_bytes: int = PART_BYTES, max_bytes: int 
     error; a CSV that stops parsing, or whose record outgrows ``max_bytes``, in a part that
     holds the rest of the file (unless too large), whose reading then says what is wrong.
     """
-    # One part behind the scan, so that the last is known to be the last
+    limit = min(max_bytes, MAX_RECORD_BYTES)
+    # One part behind the scan, so that the last is known to be the last. A part of blank lines
+    # joins the one before (or after): it has no article to say it was read, and a part without
+    # one makes the file look unfinished, to be read again every run.
     held: Part | None = None
+    given = 0
     try:
-        for part in _parts(path, digest, part_bytes, min(max_bytes, MAX_RECORD_BYTES)):
+        for part in _parts(path, digest, part_bytes, limit):
+            if held is not None and (_blank(part) or _blank(held)) and held.size + part.size <= limit:
+                held = replace(held, data=held.data + part.data, size=held.size + part.size)
+                continue
             if held is not None:
-                yield held
+                yield replace(held, index=given)
+                given += 1
             held = part
     except ReadError as error:  # a gzip stream that broke where no finer place could say so
         if held is not None:
-            yield held
-        yield Part(digest, held.index + 1 if held else 0, error=str(error))
+            yield replace(held, index=given)
+            given += 1
+        yield Part(digest, given, error=str(error))
         return
     if held is not None:
-        yield replace(held, last=True)
+        yield replace(held, index=given, last=True)
+
+
+def _blank(part: Part) -> bool:
+    return not part.error and len(part.data) == part.size and not part.data.strip()
 
 
 def _parts(path: Path, digest: str, part_bytes: int, max_bytes: int) -> Iterator[Part]:
