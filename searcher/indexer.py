@@ -446,6 +446,9 @@ def _items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], par
     """Each file as ``(file, rel)``, but a big JSON Lines or CSV file as ``(file, rel, part)``
     for each of its parts, found as the run goes (:mod:`searcher.readers.parts`)."""
     for file, rel in files:
+        if not splits(file.name, 1 << 62, part_bytes):  # by its name: most files cost no stat here
+            yield file, rel
+            continue
         try:
             str(file).encode("utf-8")
             info = os.stat(file)
