@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, islice
 from pathlib import Path
+from typing import Any
 
 from whoosh.index import FileIndex, LockError, clean_files
 from whoosh.writing import OPTIMIZE
@@ -279,18 +280,27 @@ def _known_files(ix: FileIndex) -> dict[str, tuple[str, int]]:
     with ix.reader() as reader:
         if reader.doc_count() == 0:
             return known
-        paths = reader.column_reader("path")
-        hashes = reader.column_reader("hash")
-        for docnum in reader.all_doc_ids():
-            path = paths[docnum]
-            if path:
-                h, n = known.get(path, (hashes[docnum], 0))
-                known[path] = (h, n + 1)
-                if ":" in h:  # read in parts: each part's articles say which
-                    stored.setdefault(path, set()).add(hashes[docnum])
+        # Segment by segment: a segment of articles added in code has no path column, and
+        # Whoosh's column reader over several segments then maps documents to the wrong one.
+        for leaf, _ in reader.leaf_readers() or [(reader, 0)]:
+            if leaf.has_column("path") and leaf.has_column("hash"):
+                _known_in(leaf, known, stored)
     for path, values in stored.items():
         known[path] = (complete_hash(values), known[path][1])
     return known
+
+
+def _known_in(reader: Any, known: dict[str, tuple[str, int]], stored: dict[str, set[str]]) -> None:
+    paths = reader.column_reader("path")
+    hashes = reader.column_reader("hash")
+    for docnum in reader.all_doc_ids():
+        path = paths[docnum]
+        if path:
+            value = hashes[docnum]
+            h, n = known.get(path, (value, 0))
+            known[path] = (h, n + 1)
+            if ":" in value or path in stored:  # read in parts: each part's articles say which
+                stored.setdefault(path, {h}).add(value)
 
 
 def index_paths(

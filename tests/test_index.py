@@ -115,6 +115,16 @@ def test_a_second_writer_gets_a_clear_error(new_index, folder):
     assert ix.add(folder).added == 6
 
 
+def test_articles_added_in_code_then_a_folder(new_index, folder):
+    # A segment of articles added in code has no path column: Whoosh's column reader over
+    # several segments then raised IndexError (or read another segment's paths).
+    ix = new_index()
+    ix.add_articles([searcher.Article(id=f"note-{i}", title="Note", body="Oil in Kuwait") for i in range(100)])
+    assert ix.add(folder).added == 6
+    again = ix.add(folder)
+    assert (again.unchanged, again.added, len(ix)) == (6, 0, 106)
+
+
 def test_add_articles_replaces_by_id(new_index):
     ix = new_index()
     first = ix.add_articles([searcher.Article(id="x", title="Old title", body="old body")])
