@@ -325,7 +325,9 @@ def index_paths(
     summary = IndexSummary()
     seen: set[str] = set()
     new = [f for f, _ in files if str(f) not in known]
-    if new:
+    digests = _digests(files, settings.part_bytes)  # of the files read in parts
+    changed = [k for k, d in digests.items() if known.get(k, ("",))[0] != d]
+    if new or changed:
         # Loaded before the workers fork, so that they share it; a run whose files are all
         # known may have nothing to read, and then does not pay for it.
         gazetteer = once(partial(gazetteer, compact=_large(new)))
@@ -334,9 +336,9 @@ def index_paths(
     with _Batches(ix, settings) as batches, ix.searcher() as committed, _collector_paused():
         clusterer = Clusterer(Committed(committed), memory=settings.cluster_memory)
         # Workers for more than one file to read, or for one read in parts (new or changed)
-        workers = settings.workers if len(new) > 1 or any(_read_in_parts(f, settings) for f, _ in files) else 0
-        items = _items(files, known, settings.part_bytes, settings.max_file_bytes)
-        batches.pool = pool = SegmentPool(ix, prepare, items, workers, sign)
+        workers = settings.workers if len(new) > 1 or changed else 0
+        items = _items(files, known, digests, settings.part_bytes, settings.max_file_bytes)
+        batches.pool = pool = SegmentPool(ix, prepare, items, workers, sign, weight=_weight)
         done = 0
         fresh: dict[str, int] = {}  # articles now in each changed file read so far
         for item in pool:
@@ -442,36 +444,38 @@ def add_articles(
     return summary
 
 
-def _read_in_parts(file: Path, settings: IndexSettings) -> bool:
-    if not splits(file.name, 1 << 62, settings.part_bytes):
-        return False  # by its name alone: most files cost no stat
-    try:
-        return splits(file.name, os.stat(file).st_size, settings.part_bytes)
-    except OSError:
-        return False
+def _weight(item: tuple) -> int:
+    return len(item[2].data) if len(item) > 2 else 0
 
 
-def _items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], part_bytes: int,
-           max_bytes: int) -> Iterator[tuple]:
-    """Each file as ``(file, rel)``, but a big JSON Lines or CSV file as ``(file, rel, part)``
-    for each of its parts, found as the run goes (:mod:`searcher.readers.parts`)."""
-    for file, rel in files:
+def _digests(files: list[tuple[Path, str]], part_bytes: int) -> dict[str, str]:
+    """The content hash of each file to be read in parts (a big JSON Lines or CSV file)."""
+    digests: dict[str, str] = {}
+    for file, _ in files:
         if not splits(file.name, 1 << 62, part_bytes):  # by its name: most files cost no stat here
-            yield file, rel
             continue
         try:
             str(file).encode("utf-8")
             info = os.stat(file)
-            if not (stat.S_ISREG(info.st_mode) and splits(file.name, info.st_size, part_bytes)):
-                yield file, rel
-                continue
-            digest = file_hash(file)
+            if stat.S_ISREG(info.st_mode) and splits(file.name, info.st_size, part_bytes):
+                digests[str(file)] = file_hash(file)
         except (OSError, UnicodeEncodeError):
-            yield file, rel  # read whole, which says why it cannot be
+            continue  # read whole, which says why it cannot be
+    return digests
+
+
+def _items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], digests: dict[str, str],
+           part_bytes: int, max_bytes: int) -> Iterator[tuple]:
+    """Each file as ``(file, rel)``, but a big JSON Lines or CSV file (one of ``digests``) as
+    ``(file, rel, part)`` for each of its parts, found as the run goes (:mod:`searcher.readers.parts`)."""
+    for file, rel in files:
+        digest = digests.get(str(file))
+        if digest is None:
+            yield file, rel
             continue
         old = known.get(str(file))
         if old and old[0] == digest:
-            yield file, rel, Part(digest, 0, 0, 0, unchanged=True)
+            yield file, rel, Part(digest, 0, unchanged=True)
             continue
         given: Part | None = None
         try:

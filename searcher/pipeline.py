@@ -77,7 +77,8 @@ def prepare(
             result = read_part(file.name, rel, part, settings.max_file_bytes)
         except ReadError as e:
             # the record the part starts with; the file, for what concerns it all (binary)
-            out.skip = Skip(rel if part.error and part.first == 1 else f"{rel}#{part.first}", str(e))
+            whole = part.error and part.index == 0 and not part.size  # binary, empty, no text column
+            out.skip = Skip(rel if whole else f"{rel}#{part.first}", str(e))
             return out
     else:
         try:

@@ -49,6 +49,8 @@ T = TypeVar("T")
 CHUNK = 16
 #: chunks a worker may have been given and the run not yet taken back
 AHEAD = 2
+#: bytes of items a chunk carries at most (``weight``): parts of a big file carry their bytes
+CHUNK_BYTES = 4 << 20
 #: seconds between checks that the other side of a queue is still alive
 PATIENCE = 1.0
 
@@ -174,10 +176,12 @@ class SegmentPool(Generic[T]):
     """
 
     def __init__(self, ix: Any, func: Callable[[T], Prepared], items: Iterable[T], workers: int = 0,
-                 complete: Callable[[list[Prepared]], None] | None = None) -> None:
+                 complete: Callable[[list[Prepared]], None] | None = None,
+                 weight: Callable[[T], int] | None = None) -> None:
         self.ix = ix
         self.func = func
         self.complete = complete
+        self.weight = weight
         self.items = items
         self.workers = workers if workers > 0 and can_fork() else 0
         self._unwritten: int | None = None  # the worker whose item waits for write()
@@ -214,7 +218,7 @@ class SegmentPool(Generic[T]):
                 # Items of many articles (a feed, a dump) come fewer to a chunk, so that the
                 # documents a worker holds, prepared and not yet written, stay few.
                 size = max(1, min(CHUNK, CHUNK * taken // articles)) if articles else (CHUNK if taken else 1)
-                chunk = list(islice(items, size))
+                chunk = self._chunk(items, size)
                 if not chunk:
                     more = False
                     break
@@ -239,6 +243,19 @@ class SegmentPool(Generic[T]):
             if error is not None:
                 raise error
             self._send_writes(w)
+
+    def _chunk(self, items: Iterator[T], size: int) -> list[T]:
+        """Up to ``size`` items, and no more than :data:`CHUNK_BYTES` of them by ``weight``."""
+        if self.weight is None:
+            return list(islice(items, size))
+        chunk: list[T] = []
+        room = CHUNK_BYTES
+        for item in islice(items, size):
+            chunk.append(item)
+            room -= self.weight(item)
+            if room <= 0:
+                break
+        return chunk
 
     def _check_written(self) -> None:
         if self._unwritten is not None:

@@ -50,8 +50,8 @@ def read_csv(data: bytes, suffix: str, rel: str, *, first: int = 1, judge: bool 
         if header is None:
             return result
         columns = [normalise_key(name) for name in header]
-        if not _TEXT_COLUMNS & set(columns):
-            raise ReadError("no title or text column in the csv header")
+        if (problem := header_problem(header)) is not None:
+            raise ReadError(problem)
         for row in rows:
             n += 1  # blank rows are counted, so that a part's first row number is known from its lines
             if blank(row):
@@ -71,6 +71,13 @@ def csv_rows(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
     if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
         csv.field_size_limit(_FIELD_SIZE_LIMIT)
     return csv.reader(lines, delimiter=delimiter)
+
+
+def header_problem(header: list[str]) -> str | None:
+    """Why a header row has no article in the rows under it, or None."""
+    if not _TEXT_COLUMNS & {normalise_key(name) for name in header}:
+        return "no title or text column in the csv header"
+    return None
 
 
 def blank(row: list[str]) -> bool:

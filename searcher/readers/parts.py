@@ -33,12 +33,13 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
 from searcher.model import ReadError
 from searcher.readers.base import ReadResult
-from searcher.readers.csvfmt import blank, csv_rows, delimiter_of, read_csv
+from searcher.readers.csvfmt import blank, csv_rows, delimiter_of, header_problem, read_csv
 from searcher.readers.encoding import decode
 from searcher.readers.gzipfmt import gunzip_stream, size_text
 from searcher.readers.jsonfmt import read_json_lines
@@ -84,34 +85,31 @@ class Part:
     def stored_hash(self) -> str:
         """What the part's articles keep as their file's hash: the file's hash and which part
         they came from, and for the last part that it is the last. A run that stopped half-way
-        through a file (killed, or a part it could not read) left no last part, or a gap, so the
-        next run reads the file again (:func:`complete_hash`)."""
+        through a file (killed, or a gzip stream that broke off) left no last part, so the next
+        run reads the file again (:func:`complete_hash`); the parts are committed in order, so
+        the last one's articles are only ever committed after all the others'."""
         return f"{self.hash}:{self.index}{':last' if self.last else ''}"
 
 
 def complete_hash(stored: Iterable[str]) -> str:
     """The hash of a file from what its articles keep (:attr:`Part.stored_hash`, or the plain
-    hash of a file read whole): "" when they do not show every part of one whole file.
+    hash of a file read whole): "" when they are not all of one version of the file, or it was
+    read in parts and its last part is not among them.
 
-    >>> complete_hash(["ab:0", "ab:1:last", "ab:1:last"]), complete_hash(["ab:1:last"]), complete_hash(["cd"])
+    A part in between without articles (records refused, blank lines) is no gap: its records
+    stay refused until the file changes, as a bad record in a file read whole does.
+
+    >>> complete_hash(["ab:0", "ab:2:last"]), complete_hash(["ab:0", "ab:1"]), complete_hash(["cd"])
     ('ab', '', 'cd')
     """
     digests: set[str] = set()
-    indexes: set[int] = set()
-    last = None
+    parts = last = False
     for value in stored:
         digest, _, where = value.partition(":")
         digests.add(digest)
-        if where:
-            index, _, mark = where.partition(":")
-            indexes.add(int(index))
-            if mark:
-                last = int(index)
-        elif len(digests) == 1:
-            continue  # read whole
-    if len(digests) != 1:
-        return ""
-    if indexes and (last is None or not indexes.issuperset(range(last + 1))):
+        parts = parts or bool(where)
+        last = last or where.endswith(":last")
+    if len(digests) != 1 or (parts and not last):
         return ""
     return digests.pop()
 
@@ -156,48 +154,94 @@ def _open(path: Path) -> BinaryIO:
 
 def parts(path: Path, digest: str, part_bytes: int = PART_BYTES, max_bytes: int = 200 << 20) -> Iterator[Part]:
     """The parts of the JSON Lines or CSV file ``path`` (gzipped or not), in order, as it is
-    read, holding about ``max_bytes`` (the most one record may have) of it at most.
+    read, holding about one record's limit (``max_bytes``, at most :data:`MAX_RECORD_BYTES`)
+    of it at most.
 
-    Raises OSError when the file cannot be read. A broken gzip stream ends in a part with the
-    error; a CSV that stops parsing, or whose record outgrows ``max_bytes``, in a part that
-    holds the rest of the file (unless too large), whose reading then says what is wrong.
+    Raises OSError when the file cannot be read, after the parts before. A broken gzip stream
+    ends in a part with the error; a CSV that stops parsing, or whose record outgrows the
+    limit, in a part that holds the rest of the file (unless too large).
     """
     limit = min(max_bytes, MAX_RECORD_BYTES)
-    # One part behind the scan, so that the last is known to be the last. A part of blank lines
-    # joins the one before (or after): it has no article to say it was read, and a part without
-    # one makes the file look unfinished, to be read again every run.
-    held: Part | None = None
+    # Parts are held back two at a time: the last is known to be the last, and one that gives
+    # no article (a cut-off record, blank lines at the end) joins the one before, whose
+    # articles then carry the file's last mark (:func:`complete_hash`). A part of blank lines
+    # joins its neighbour wherever it is.
+    pending: list[Part] = []
     given = 0
     try:
-        for part in _parts(path, digest, part_bytes, limit):
-            if held is not None and (_blank(part) or _blank(held)) and held.size + part.size <= limit:
-                held = replace(held, data=held.data + part.data, size=held.size + part.size)
+        for part in _parts(path, digest, max(1, min(part_bytes, limit)), limit, max_bytes):
+            if pending and (_blank(part) or _blank(pending[-1])) and _fits(pending[-1], part, limit):
+                pending[-1] = _joined(pending[-1], part)
                 continue
-            if held is not None:
-                yield replace(held, index=given)
+            pending.append(part)
+            if len(pending) > 2:
+                yield replace(pending.pop(0), index=given)
                 given += 1
-            held = part
     except ReadError as error:  # a gzip stream that broke where no finer place could say so
-        if held is not None:
-            yield replace(held, index=given)
+        pending.append(Part(digest, 0, error=str(error)))
+    except OSError:
+        for part in pending:  # what was read stands; the caller says why the rest is not
+            yield replace(part, index=given)
             given += 1
-        yield Part(digest, given, error=str(error))
-        return
-    if held is not None:
-        yield replace(held, index=given, last=True)
+        raise
+    last = len(pending) - 1
+    if len(pending) == 2 and not _gives_articles(path.name, pending[1]):
+        if _fits(*pending, limit):
+            pending, last = [_joined(*pending)], 0
+        elif pending[1].size:  # a record refused at the end, not a stream that broke off: the file was read
+            last = 0
+    if len(pending) == 1 and given == 0 and _blank(pending[0]):
+        pending = [replace(pending[0], data=b"", error="empty file")]  # as reading it whole says
+    for n, part in enumerate(pending):
+        yield replace(part, index=given, last=n == last)
+        given += 1
+
+
+def _failing(error: ReadError) -> Iterator[bytes]:
+    raise error
+    yield b""  # a generator, which raises when first asked
 
 
 def _blank(part: Part) -> bool:
     return not part.error and len(part.data) == part.size and not part.data.strip()
 
 
-def _parts(path: Path, digest: str, part_bytes: int, max_bytes: int) -> Iterator[Part]:
+def _fits(a: Part, b: Part, limit: int) -> bool:
+    whole = not a.error and not b.error and len(a.data) == a.size and len(b.data) == b.size
+    return whole and a.size + b.size <= limit
+
+
+def _joined(a: Part, b: Part) -> Part:
+    return replace(a, data=a.data + b.data, size=a.size + b.size)
+
+
+def _gives_articles(name: str, part: Part) -> bool:
+    try:
+        return bool(read_part(name, name, part).articles)
+    except ReadError:
+        return False
+
+
+def _parts(path: Path, digest: str, part_bytes: int, limit: int, max_bytes: int) -> Iterator[Part]:
     fmt, gzipped = _format(path.name)
     with _open(path) as raw:
-        source = io.BufferedReader(_Chunks(gunzip_stream(raw)), _BLOCK) if gzipped else raw
-        head = source.peek(_SAMPLE)[:_SAMPLE]
-        if head.startswith(_WIDE_BOMS):  # no b"\n" line breaks to cut at: one part
-            yield _rest(source, digest, 0, 1, b"", 0, max_bytes)
+        if gzipped:
+            chunks: Iterator[bytes] = gunzip_stream(raw)
+            head = b""
+            try:
+                for chunk in chunks:  # the head, as large as a file's head is judged by
+                    head += chunk
+                    if len(head) >= _SAMPLE:
+                        break
+            except ReadError as error:  # read what came before the break first, then meet it
+                chunks = _failing(error)
+            source = io.BufferedReader(_Chunks(chain([head], chunks)), _BLOCK)
+        else:
+            source = raw
+            head = source.peek(_SAMPLE)
+        head = head[:_SAMPLE]
+        if head.startswith(_WIDE_BOMS):  # no b"\n" line breaks to cut at: the file is one part
+            yield _rest(source, digest, 0, 1, b"", 0, max_bytes, what="file")
             return
         try:
             decode(head)  # a binary file is refused whole, by its head, as reading it whole would
@@ -205,9 +249,9 @@ def _parts(path: Path, digest: str, part_bytes: int, max_bytes: int) -> Iterator
             yield Part(digest, 0, error=str(error))
             return
         if fmt in _CSV_FORMATS:
-            yield from _csv_parts(source, fmt, digest, part_bytes, max_bytes)
+            yield from _csv_parts(source, fmt, digest, part_bytes, limit, head)
         else:
-            yield from _line_parts(source, digest, part_bytes, max_bytes)
+            yield from _line_parts(source, digest, part_bytes, limit)
 
 
 class _Chunks(io.RawIOBase):
@@ -248,7 +292,7 @@ def _line_parts(source: BinaryIO, digest: str, part_bytes: int, max_bytes: int) 
                 held.append(line)
                 size += length
             else:
-                yield Part(digest, index, lines + 1, b"", length)
+                yield Part(digest, index, lines + 1, b"", length, error=_too_large("record", length, max_bytes))
                 index, first = index + 1, lines + 2
             lines += 1
     except ReadError as error:  # the gzip stream broke: what came before it stands
@@ -270,10 +314,11 @@ def _skip_line(source: BinaryIO) -> int:
     return skipped
 
 
-def _csv_parts(source: BinaryIO, suffix: str, digest: str, part_bytes: int, max_bytes: int) -> Iterator[Part]:
+def _csv_parts(source: BinaryIO, suffix: str, digest: str, part_bytes: int, max_bytes: int,
+               head: bytes) -> Iterator[Part]:
     # A UTF-8 BOM goes before the header, unseen by the scan ("\xef\xbb\xbf" is no blank row)
-    bom = source.read(len(codecs.BOM_UTF8)) if source.peek(3)[:3] == codecs.BOM_UTF8 else b""
-    delimiter = delimiter_of(source.peek(1 << 16)[: 1 << 16].decode("latin-1"), suffix)
+    bom = source.read(len(codecs.BOM_UTF8)) if head.startswith(codecs.BOM_UTF8) else b""
+    delimiter = delimiter_of(head[len(bom) : 1 << 16].decode("latin-1"), suffix)
     # Lines as the reader's StringIO(newline="") splits them (at \r too), one character a byte
     text = io.TextIOWrapper(source, encoding="latin-1", newline="")
     held: list[str] = [bom.decode("latin-1")]  # the lines of the part being read (the first's: the header first)
@@ -286,7 +331,8 @@ def _csv_parts(source: BinaryIO, suffix: str, digest: str, part_bytes: int, max_
             sizes[1] += len(line)
             if sizes[1] > max_bytes:  # one record larger than a record may be: stop here
                 raise ValueError("record too large")
-            yield line
+            # The reader drops NULs before it parses: a NUL before a quote must not hide it here
+            yield line.replace("\0", "") if "\0" in line else line
 
     def take_row() -> None:
         held.extend(row)
@@ -309,6 +355,9 @@ def _csv_parts(source: BinaryIO, suffix: str, digest: str, part_bytes: int, max_
                     continue
                 take_row()
                 header = "".join(held).encode("latin-1")
+                if (problem := header_problem(cells)) is not None:
+                    yield Part(digest, 0, error=problem)  # once for the file, not once a part
+                    return
                 continue
             n += 1
             if sizes[0] > (0 if index else len(header)) and sizes[0] + sizes[1] > part_bytes:
@@ -341,9 +390,9 @@ def _csv_part(digest: str, index: int, first: int, held: list[str], size: int, h
 
 
 def _rest(source: BinaryIO | io.TextIOWrapper, digest: str, index: int, first: int, header: bytes, size: int,
-          max_bytes: int, held: list[str] = ()) -> Part:
+          max_bytes: int, held: Iterable[str] = (), what: str = "record") -> Part:
     """The rest of ``source`` as one part, after ``held`` (``size`` bytes read already); its
-    bytes only if it is not too large, else just its size."""
+    bytes only if it is not too large, else just its size and why."""
     text = isinstance(source, io.TextIOWrapper)
     tail = source.read(max(0, max_bytes + 1 - size)) if size <= max_bytes else ""
     size += len(tail)
@@ -355,17 +404,20 @@ def _rest(source: BinaryIO | io.TextIOWrapper, digest: str, index: int, first: i
             size += len(chunk)
     except ReadError as error:
         return Part(digest, index, first, size=size, error=str(error))
-    return Part(digest, index, first, b"", size, header)
+    return Part(digest, index, first, b"", size, header, error=_too_large(what, size, max_bytes))
+
+
+def _too_large(what: str, size: int, limit: int) -> str:
+    return f"{what} too large: {size_text(size)} (limit {size_text(limit)})"
 
 
 def read_part(name: str, rel: str, part: Part, max_bytes: int | None = None) -> ReadResult:
     """The articles of one part of the file named ``name``, with the ids and skips reading it
-    whole would give them. ``max_bytes`` caps a part (one huge record)."""
+    whole would give them. ``max_bytes`` caps a part."""
     if part.error:
         raise ReadError(part.error)
     if max_bytes is not None and part.size > max_bytes or len(part.data) < part.size:
-        limit = f" (limit {size_text(max_bytes)})" if max_bytes is not None else ""
-        raise ReadError(f"record too large: {size_text(part.size)}{limit}")
+        raise ReadError(_too_large("record", part.size, max_bytes or part.size))
     fmt = _format(name)[0]
     # The file's head was judged (not binary) when it was cut into parts
     if fmt in _CSV_FORMATS:
