@@ -13,7 +13,6 @@ import errno
 import gc
 import hashlib
 import os
-import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,16 +20,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
 
 from whoosh.index import FileIndex, LockError, clean_files
 from whoosh.writing import OPTIMIZE
 
+from searcher import incremental
 from searcher.clusters import Clusterer
 from searcher.committed import Committed
 from searcher.documents import Documents
 from searcher.extract import Gazetteer, extract
 from searcher.extract.cache import default_cache_dir
+from searcher.incremental import known_files
 from searcher.merging import merge_tiered
 from searcher.model import (
     Article,
@@ -44,7 +44,7 @@ from searcher.model import (
 )
 from searcher.pipeline import Prepared, once, preparer, ready, sign
 from searcher.readers import iter_files, read_capped
-from searcher.readers.parts import PART_BYTES, Part, complete_hash, file_hash, parts, splits
+from searcher.readers.parts import PART_BYTES
 from searcher.segwriter import SegmentWriter
 from searcher.writers import SegmentPool, give_back_memory
 
@@ -272,37 +272,6 @@ class _Batches:
             raise self._error(exc) from None
 
 
-def _known_files(ix: FileIndex) -> dict[str, tuple[str, int]]:
-    """path -> (hash, number of live articles) of what the index holds now; the hash is ""
-    for a file read in parts that a run did not finish (:func:`searcher.readers.parts.complete_hash`)."""
-    known: dict[str, tuple[str, int]] = {}
-    stored: dict[str, set[str]] = {}
-    with ix.reader() as reader:
-        if reader.doc_count() == 0:
-            return known
-        # Segment by segment: a segment of articles added in code has no path column, and
-        # Whoosh's column reader over several segments then maps documents to the wrong one.
-        for leaf, _ in reader.leaf_readers() or [(reader, 0)]:
-            if leaf.has_column("path") and leaf.has_column("hash"):
-                _known_in(leaf, known, stored)
-    for path, values in stored.items():
-        known[path] = (complete_hash(values), known[path][1])
-    return known
-
-
-def _known_in(reader: Any, known: dict[str, tuple[str, int]], stored: dict[str, set[str]]) -> None:
-    paths = reader.column_reader("path")
-    hashes = reader.column_reader("hash")
-    for docnum in reader.all_doc_ids():
-        path = paths[docnum]
-        if path:
-            value = hashes[docnum]
-            h, n = known.get(path, (value, 0))
-            known[path] = (h, n + 1)
-            if ":" in value or path in stored:  # read in parts: each part's articles say which
-                stored.setdefault(path, {h}).add(value)
-
-
 def index_paths(
     ix: FileIndex,
     paths: Iterable[str | Path],
@@ -321,11 +290,11 @@ def index_paths(
     own = Path(ix.storage.folder).resolve()
     # "searcher index ." from a project's root must not read the index's own files.
     files = [(f, rel) for f, rel in iter_files(roots) if not _is_under(str(f), own)]
-    known = _known_files(ix)
+    known = known_files(ix)
     summary = IndexSummary()
     seen: set[str] = set()
     new = [f for f, _ in files if str(f) not in known]
-    digests = _digests(files, settings.part_bytes)  # of the files read in parts
+    digests = incremental.digests(files, settings.part_bytes)  # of the files read in parts
     changed = [k for k, d in digests.items() if known.get(k, ("",))[0] != d]
     if new or changed:
         # Loaded before the workers fork, so that they share it; a run whose files are all
@@ -337,8 +306,8 @@ def index_paths(
         clusterer = Clusterer(Committed(committed), memory=settings.cluster_memory)
         # Workers for more than one file to read, or for one read in parts (new or changed)
         workers = settings.workers if len(new) > 1 or changed else 0
-        items = _items(files, known, digests, settings.part_bytes, settings.max_file_bytes)
-        batches.pool = pool = SegmentPool(ix, prepare, items, workers, sign, weight=_weight)
+        items = incremental.items(files, known, digests, settings.part_bytes, settings.max_file_bytes)
+        batches.pool = pool = SegmentPool(ix, prepare, items, workers, sign, weight=incremental.weight)
         done = 0
         fresh: dict[str, int] = {}  # articles now in each changed file read so far
         for item in pool:
@@ -442,50 +411,6 @@ def add_articles(
         batches.retire_pool()
     summary.seconds = time.monotonic() - started
     return summary
-
-
-def _weight(item: tuple) -> int:
-    return len(item[2].data) if len(item) > 2 else 0
-
-
-def _digests(files: list[tuple[Path, str]], part_bytes: int) -> dict[str, str]:
-    """The content hash of each file to be read in parts (a big JSON Lines or CSV file)."""
-    digests: dict[str, str] = {}
-    for file, _ in files:
-        if not splits(file.name, 1 << 62, part_bytes):  # by its name: most files cost no stat here
-            continue
-        try:
-            str(file).encode("utf-8")
-            info = os.stat(file)
-            if stat.S_ISREG(info.st_mode) and splits(file.name, info.st_size, part_bytes):
-                digests[str(file)] = file_hash(file)
-        except (OSError, UnicodeEncodeError):
-            continue  # read whole, which says why it cannot be
-    return digests
-
-
-def _items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], digests: dict[str, str],
-           part_bytes: int, max_bytes: int) -> Iterator[tuple]:
-    """Each file as ``(file, rel)``, but a big JSON Lines or CSV file (one of ``digests``) as
-    ``(file, rel, part)`` for each of its parts, found as the run goes (:mod:`searcher.readers.parts`)."""
-    for file, rel in files:
-        digest = digests.get(str(file))
-        if digest is None:
-            yield file, rel
-            continue
-        old = known.get(str(file))
-        if old and old[0] == digest:
-            yield file, rel, Part(digest, 0, unchanged=True)
-            continue
-        given: Part | None = None
-        try:
-            for given in parts(file, digest, part_bytes, max_bytes):
-                yield file, rel, given
-        except OSError as error:
-            if given is None:
-                yield file, rel  # read whole, which says why it cannot be
-            else:  # said, and the file read again next run (it has no last part)
-                yield file, rel, Part(digest, given.index + 1, error=f"cannot read on: {error.strerror or error}")
 
 
 def _large(files: list[Path]) -> bool:
