@@ -51,6 +51,17 @@ class Committed:
         self._days: OrderedDict[int, dict[bytes, list[Entry]]] = OrderedDict()
         self._undated: dict[bytes, list[Entry]] | None = None
 
+    def renew(self, searcher: Searcher) -> None:
+        """Read ``searcher`` from now on, and close the one before. A run that commits as it
+        goes must: a commit's merges remove the files of the segments they merged, and the
+        old searcher's column readers then fail (IndexError) or read the wrong segment."""
+        old, self.searcher = self.searcher, searcher
+        old.close()
+        reader = searcher.reader()
+        self.empty = reader.doc_count() == 0 or not reader.has_column("minhash")
+        self._days.clear()
+        self._undated = None
+
     def __call__(self, keys: list[bytes], day: int | None) -> list[Entry]:
         if self.empty:
             return []

@@ -118,6 +118,8 @@ class _Batches:
         # the last flush collected this process's garbage already (while the workers wrote)
         self._collected = False
         self._lock = None  # the writer's lock, released by this object rather than by Whoosh
+        #: called after each commit (the run's reader of committed articles is renewed)
+        self.on_commit: Callable[[], None] | None = None
 
     def get(self) -> SegmentWriter:
         if self.writer is None:
@@ -172,6 +174,8 @@ class _Batches:
             collected, self._collected = self._collected, False
             if not collected:
                 give_back_memory()
+            if self.on_commit is not None:
+                self.on_commit()
 
     def retire_pool(self) -> None:
         """Keep what the pool wrote for the next commit, and stop its workers."""
@@ -302,8 +306,8 @@ def index_paths(
         gazetteer = once(partial(gazetteer, compact=_large(new)))
         gazetteer()
     prepare = preparer(known, gazetteer, settings, Documents(ix.schema), _read_capped)
-    with _Batches(ix, settings) as batches, ix.searcher() as committed, _collector_paused():
-        clusterer = Clusterer(Committed(committed), memory=settings.cluster_memory)
+    with _Batches(ix, settings) as batches, _committed(ix, batches) as committed, _collector_paused():
+        clusterer = Clusterer(committed, memory=settings.cluster_memory)
         # Workers for more than one file to read, or for one read in parts (new or changed)
         workers = settings.workers if len(new) > 1 or changed else 0
         items = incremental.items(files, known, digests, settings.part_bytes, settings.max_file_bytes)
@@ -373,9 +377,9 @@ def add_articles(
 
     written: set[str] = set()  # ids this call has added
     pending: set[str] = set()  # ids added since the last commit
-    with _Batches(ix, settings) as batches, ix.searcher() as s, _collector_paused():
-        clusterer = Clusterer(Committed(s), memory=settings.cluster_memory)
-        empty = s.doc_count_all() == 0  # nothing committed to replace: no lookup of each id
+    with _Batches(ix, settings) as batches, _committed(ix, batches) as committed, _collector_paused():
+        clusterer = Clusterer(committed, memory=settings.cluster_memory)
+        empty = committed.searcher.doc_count_all() == 0  # nothing committed to replace: no lookup of each id
         articles = iter(articles)
         first = list(islice(articles, SMALL_RUN))
         if first:
@@ -395,7 +399,8 @@ def add_articles(
                 batches.commit()
                 pending.clear()
             writer = batches.get()
-            exists = article_id in written or (not empty and s.document_number(id=article_id) is not None)
+            exists = article_id in written or (
+                not empty and committed.searcher.document_number(id=article_id) is not None)
             written.add(article_id)
             pending.add(article_id)
             if exists:  # looking an id up in every segment costs: only when it can be there
@@ -428,6 +433,19 @@ def _large(files: list[Path]) -> bool:
 
 def _clusters(clusterer: Clusterer, item: Prepared) -> list[str]:
     return [clusterer.assign(r.id, r.sig, r.day) for r in item.articles]
+
+
+@contextmanager
+def _committed(ix: FileIndex, batches: _Batches) -> Iterator[Committed]:
+    """The articles ``ix`` has committed, for the near-duplicate lookup, seen afresh after
+    each of the run's commits (:meth:`Committed.renew`)."""
+    committed = Committed(ix.searcher())
+    batches.on_commit = lambda: committed.renew(ix.searcher())
+    try:
+        yield committed
+    finally:
+        batches.on_commit = None
+        committed.searcher.close()
 
 
 @contextmanager

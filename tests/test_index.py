@@ -125,6 +125,36 @@ def test_articles_added_in_code_then_a_folder(new_index, folder):
     assert (again.unchanged, again.added, len(ix)) == (6, 0, 106)
 
 
+def test_a_run_that_commits_and_merges_as_it_goes_still_finds_older_copies(tmp_path, gazetteer):
+    # The run's reader of committed articles was opened once: a commit's merges removed the
+    # segments it read, and looking up the copies of a story of an early day raised IndexError.
+    import json
+    import random
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    rng = random.Random(0)
+    words = ["oil", "Kuwait", "Basra", "rose", "fell", "prices", "Erbil", "missile"]
+
+    def dump(name: str, n: int, start: int, day: str | None = None) -> None:
+        (folder / name).write_text("".join(json.dumps({
+            "title": f"Story {i}", "body": " ".join(rng.choice(words) for _ in range(rng.randint(5, 60))),
+            "date": day or f"2020-01-{i % 28 + 1:02d}"}) + "\n" for i in range(start, start + n)))
+
+    dump("a_late.jsonl", 5, 0, "2023-05-05")
+    settings = searcher.IndexSettings(batch_size=50, workers=0)
+    for i in range(8):
+        dump(f"f{i:03}.jsonl", 30, 1000 * i)
+        with searcher.Index.open(tmp_path / "ix", create=True, settings=settings, gazetteer=gazetteer) as ix:
+            ix.add(folder)
+    for i in range(8, 80):
+        dump(f"f{i:03}.jsonl", 30, 1000 * i)
+    dump("z_late.jsonl", 5, 90_000, "2023-05-05")
+    with searcher.Index.open(tmp_path / "ix", settings=settings, gazetteer=gazetteer) as ix:
+        summary = ix.add(folder)
+        assert summary.added == 72 * 30 + 5 and len(ix) == 80 * 30 + 10
+
+
 def test_add_articles_replaces_by_id(new_index):
     ix = new_index()
     first = ix.add_articles([searcher.Article(id="x", title="Old title", body="old body")])
