@@ -16,7 +16,7 @@ from typing import Any
 
 from whoosh.index import FileIndex
 
-from searcher.readers.parts import Part, complete_hash, file_hash, parts, splits
+from searcher.readers.parts import Part, complete_hash, file_hash, parts, record_file, splits
 
 
 def known_files(ix: FileIndex) -> dict[str, tuple[str, int]]:
@@ -58,7 +58,7 @@ def digests(files: list[tuple[Path, str]], part_bytes: int) -> dict[str, str]:
     """The content hash of each file to be read in parts (a big JSON Lines or CSV file)."""
     digests: dict[str, str] = {}
     for file, _ in files:
-        if not splits(file.name, 1 << 62, part_bytes):  # by its name: most files cost no stat here
+        if not record_file(file.name):  # by its name: most files cost no stat here
             continue
         try:
             str(file).encode("utf-8")

@@ -68,13 +68,13 @@ def decode(data: bytes, *, judge: bool = True) -> str:
     >>> decode("caf\\u00e9".encode("latin-1"))
     'café'
     """
-    check_text = _check_text if judge else _as_is
+    check = check_text if judge else _as_is
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return check_text(data[len(bom) :].decode(encoding, errors="replace"))
+            return check(data[len(bom) :].decode(encoding, errors="replace"))
     data = without_nul(data) if judge else data.replace(b"\x00", b"")
     try:
-        return check_text(data.decode("utf-8"))
+        return check(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
     mostly_utf8 = data.decode("utf-8", errors="replace")
@@ -82,12 +82,12 @@ def decode(data: bytes, *, judge: bool = True) -> str:
     good = sum(1 for ch in mostly_utf8 if ord(ch) > 0x7F) - bad
     if good >= 2 * bad:
         # A UTF-8 file with a few stray bytes: keep the UTF-8, lose only the stray bytes.
-        return check_text(mostly_utf8.replace("\ufffd", ""))
+        return check(mostly_utf8.replace("\ufffd", ""))
     western = _cp1252(data)
     if _looks_western(western):
-        return check_text(western)
+        return check(western)
     best = charset_normalizer.from_bytes(data).best()
-    return check_text(str(best) if best is not None else western)
+    return check(str(best) if best is not None else western)
 
 
 def _cp1252(data: bytes) -> str:
@@ -124,10 +124,6 @@ def _as_is(text: str) -> str:
 def check_text(text: str) -> str:
     """``text``, or ``ReadError("binary file")`` when more than 5% of its first million
     characters are control characters or undecodable bytes."""
-    return _check_text(text)
-
-
-def _check_text(text: str) -> str:
     sample = text[:_SAMPLE]
     if sample and len(_BINARY_CONTROL.findall(sample)) > _BINARY_SHARE * len(sample):
         raise ReadError("binary file")

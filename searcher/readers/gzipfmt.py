@@ -21,7 +21,7 @@ def gunzip(data: bytes, max_bytes: int) -> bytes:
     b'hello'
     """
     out = bytearray()
-    for chunk in gunzip_stream(io.BytesIO(data), max_bytes - len(out) + 1):
+    for chunk in gunzip_stream(io.BytesIO(data), max_bytes + 1):  # chunks of a limit's size at most
         out += chunk
         if len(out) > max_bytes:
             raise ReadError(f"too large when decompressed (limit {size_text(max_bytes)})")

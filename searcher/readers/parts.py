@@ -128,10 +128,19 @@ def splits(name: str, size: int, part_bytes: int = PART_BYTES) -> bool:
     >>> splits("dump.jsonl", 5 << 20), splits("dump.jsonl.gz", 1 << 20), splits("a.csv", 1000)
     (True, True, False)
     """
-    fmt, gzipped = _format(name)
-    if fmt not in _LINE_FORMATS and fmt not in _CSV_FORMATS:
+    if not record_file(name):
         return False
-    return size >= part_bytes // _GZIP_SHARE if gzipped else size > 2 * part_bytes
+    return size >= part_bytes // _GZIP_SHARE if _format(name)[1] else size > 2 * part_bytes
+
+
+def record_file(name: str) -> bool:
+    """True for a name of a file that :func:`splits` when it is large enough (no stat needed).
+
+    >>> record_file("dump.CSV.gz"), record_file("story.txt")
+    (True, False)
+    """
+    fmt = _format(name)[0]
+    return fmt in _LINE_FORMATS or fmt in _CSV_FORMATS
 
 
 def file_hash(path: Path) -> str:
