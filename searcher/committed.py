@@ -42,25 +42,25 @@ class Committed:
 
     def __init__(self, searcher: Searcher, *, window_days: int = WINDOW_DAYS, max_days: int = 64,
                  max_undated: int = 20_000) -> None:
-        self.searcher = searcher
         self.window_days = window_days
         self.max_days = max_days
         self.max_undated = max_undated
+        self._days: OrderedDict[int, dict[bytes, list[Entry]]] = OrderedDict()
+        self._read(searcher)
+
+    def _read(self, searcher: Searcher) -> None:
+        self.searcher = searcher
         reader = searcher.reader()
         self.empty = reader.doc_count() == 0 or not reader.has_column("minhash")
-        self._days: OrderedDict[int, dict[bytes, list[Entry]]] = OrderedDict()
+        self._days.clear()
         self._undated: dict[bytes, list[Entry]] | None = None
 
     def renew(self, searcher: Searcher) -> None:
         """Read ``searcher`` from now on, and close the one before. A run that commits as it
         goes must: a commit's merges remove the files of the segments they merged, and the
         old searcher's column readers then fail (IndexError) or read the wrong segment."""
-        old, self.searcher = self.searcher, searcher
-        old.close()
-        reader = searcher.reader()
-        self.empty = reader.doc_count() == 0 or not reader.has_column("minhash")
-        self._days.clear()
-        self._undated = None
+        self.searcher.close()
+        self._read(searcher)
 
     def __call__(self, keys: list[bytes], day: int | None) -> list[Entry]:
         if self.empty:

@@ -56,7 +56,7 @@ def weight(item: tuple) -> int:
 
 def digests(files: list[tuple[Path, str]], part_bytes: int) -> dict[str, str]:
     """The content hash of each file to be read in parts (a big JSON Lines or CSV file)."""
-    digests: dict[str, str] = {}
+    found: dict[str, str] = {}
     for file, _ in files:
         if not record_file(file.name):  # by its name: most files cost no stat here
             continue
@@ -64,10 +64,10 @@ def digests(files: list[tuple[Path, str]], part_bytes: int) -> dict[str, str]:
             str(file).encode("utf-8")
             info = os.stat(file)
             if stat.S_ISREG(info.st_mode) and splits(file.name, info.st_size, part_bytes):
-                digests[str(file)] = file_hash(file)
+                found[str(file)] = file_hash(file)
         except (OSError, UnicodeEncodeError):
             continue  # read whole, which says why it cannot be
-    return digests
+    return found
 
 
 def items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], digests: dict[str, str],
