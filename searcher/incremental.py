@@ -16,6 +16,7 @@ from typing import Any
 
 from whoosh.index import FileIndex
 
+from searcher.readers.jsonparts import ReadWhole
 from searcher.readers.parts import Part, complete_hash, file_hash, parts, record_file, splits
 
 
@@ -55,7 +56,7 @@ def weight(item: tuple) -> int:
 
 
 def digests(files: list[tuple[Path, str]], part_bytes: int) -> dict[str, str]:
-    """The content hash of each file to be read in parts (a big JSON Lines or CSV file)."""
+    """The content hash of each file to be read in parts (a big JSON Lines, CSV or JSON file)."""
     found: dict[str, str] = {}
     for file, _ in files:
         if not record_file(file.name):  # by its name: most files cost no stat here
@@ -72,7 +73,7 @@ def digests(files: list[tuple[Path, str]], part_bytes: int) -> dict[str, str]:
 
 def items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], digests: dict[str, str],
            part_bytes: int, max_bytes: int) -> Iterator[tuple]:
-    """Each file as ``(file, rel)``, but a big JSON Lines or CSV file (one of ``digests``) as
+    """Each file as ``(file, rel)``, but a big JSON Lines, CSV or JSON file (one of ``digests``) as
     ``(file, rel, part)`` for each of its parts, found as the run goes (:mod:`searcher.readers.parts`)."""
     for file, rel in files:
         digest = digests.get(str(file))
@@ -87,6 +88,8 @@ def items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], dige
         try:
             for given in parts(file, digest, part_bytes, max_bytes):
                 yield file, rel, given
+        except ReadWhole:  # a JSON document that does not stream, found before any part
+            yield file, rel
         except OSError as error:
             if given is None:
                 yield file, rel  # read whole, which says why it cannot be

@@ -97,7 +97,7 @@ def test_only_big_uncompressed_record_files_split_and_a_wide_encoding_does_not(t
     utf16 = tmp_path / "u.jsonl"
     utf16.write_bytes(_lines([{"title": "Oil"}] * 50).decode().encode("utf-16"))
     assert [p.data for p in parts(utf16, "h", 64)] == [utf16.read_bytes()]
-    assert splits("u.jsonl", 10 << 20) and not splits("u.json", 10 << 20) and not splits("u.txt.gz", 10 << 20)
+    assert splits("u.jsonl", 10 << 20) and splits("u.json", 10 << 20) and not splits("u.txt.gz", 10 << 20)
     assert splits("u.ndjson.gz", 1 << 20) and not splits("u.ndjson.gz", 100_000)  # gzipped: an eighth of a part
     assert splits("T.CSV", 3 << 20) and not splits("t.csv", 2 << 20)
 
@@ -168,6 +168,9 @@ def _dump(folder: Path, n: int, start: int = 0) -> None:
     w.writerow(["id", "title", "text"])
     w.writerows([(f"c{i}", f"Row {i}", f"Kuwait said\non line two {i}.") for i in range(start, start + n)])
     (folder / "table.csv").write_text(out.getvalue())
+    (folder / "api.json").write_text(json.dumps({"status": "ok", "totalResults": n, "articles": [
+        {"id": f"j{i}", "title": f"Report {i} on Erbil", "description": f"Missiles struck Erbil, report {i}."}
+        for i in range(start, start + n)]}, indent=1))
 
 
 def test_indexing_in_parts_gives_the_index_reading_whole_gives(tmp_path, gazetteer):
@@ -182,25 +185,27 @@ def test_indexing_in_parts_gives_the_index_reading_whole_gives(tmp_path, gazette
             seen.append((done, total, rel))
 
         summary = ix.add(tmp_path / "news", progress=progress)
-        assert (summary.added, summary.skipped) == (600, [])
+        assert (summary.added, summary.skipped) == (900, [])
         files = [(d, t, r) for d, t, r in seen if r != COMMITTING]
         # Each part says which file it is of; the count is of files, the second starting at 2.
-        assert sorted(files) == files and {(d, r) for d, _, r in files} == {(1, "table.csv"), (2, "wire.jsonl")}
-        assert (len(files) == 2 if name == "whole" else len(files) > 10) and all(t == 2 for _, t, _ in files)
+        assert sorted(files) == files
+        assert {(d, r) for d, _, r in files} == {(1, "api.json"), (2, "table.csv"), (3, "wire.jsonl")}
+        assert (len(files) == 3 if name == "whole" else len(files) > 15) and all(t == 3 for _, t, _ in files)
         indexes[name] = ix
     snapshot = {name: sorted((a.id, a.title, a.body, a.places) for a in ix.articles()) for name, ix in indexes.items()}
-    assert snapshot["parts"] == snapshot["whole"] and len(snapshot["parts"]) == 600
+    assert snapshot["parts"] == snapshot["whole"] and len(snapshot["parts"]) == 900
     ix = indexes["parts"]
     assert ix.get("wire.jsonl#300").title == "Story 299 from Basra" and ix.get("c299").places == ["Kuwait"]
     assert ix.search("Basra").total == 300 and ix.search('"line two 250"').total == 1
+    assert ix.get("j7").title == "Report 7 on Erbil" and ix.get("j299").places == ["Erbil"]
     # Unchanged: nothing read again. Changed: the old articles go, once, whatever the parts.
     again = ix.add(tmp_path / "news")
-    assert (again.unchanged, again.added, again.updated) == (600, 0, 0)
+    assert (again.unchanged, again.added, again.updated) == (900, 0, 0)
     _dump(tmp_path / "news", 200, start=1000)
     changed = ix.add(tmp_path / "news")
-    assert (changed.updated, changed.removed, changed.added) == (400, 200, 0)
-    assert len(ix) == 400 and ix.search("Basra").total == 200 and ix.get("c1199").title == "Row 1199"
-    assert ix.get("c299") is None
+    assert (changed.updated, changed.removed, changed.added) == (600, 300, 0)
+    assert len(ix) == 600 and ix.search("Basra").total == 200 and ix.get("c1199").title == "Row 1199"
+    assert ix.get("c299") is None and ix.get("j299") is None and ix.get("j1199").title == "Report 1199 on Erbil"
     for ix in indexes.values():
         ix.close()
 

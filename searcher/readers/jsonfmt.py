@@ -9,7 +9,8 @@ from searcher.model import ReadError, Skip
 from searcher.readers.base import ALL_KEYS, ReadResult, normalise_key, record_to_article
 from searcher.readers.encoding import decode
 
-_MAX_WRAPPERS = 3
+#: how deep in objects a document's list of articles may be
+MAX_WRAPPERS = 3
 # keys under which a JSON document keeps its list of articles
 LIST_KEYS = (
     "articles", "items", "data", "results", "entries", "posts", "stories", "news",
@@ -100,7 +101,7 @@ def _find_records(document: object, depth: int = 0) -> list[object] | None:
     if len(lists) == 1:
         return lists[0]
     nested = [v for v in keys.values() if isinstance(v, Mapping)]
-    if len(nested) == 1 and depth < _MAX_WRAPPERS:
+    if len(nested) == 1 and depth < MAX_WRAPPERS:
         return _find_records(nested[0], depth + 1)
     return None
 

@@ -1,4 +1,4 @@
-"""Big JSON Lines and CSV files, plain or gzipped, read in parts of about a megabyte of records.
+"""Big JSON Lines, CSV and JSON files, plain or gzipped, read in parts of about a megabyte of records.
 
 A news dump is often one file: a JSON Lines export of a million stories, a CSV of a few GB.
 Read whole, such a file costs its size several times over in memory (bytes, text, articles,
@@ -12,7 +12,8 @@ JSON Lines, at a line break outside quotes for CSV, found by the ``csv`` module 
 the bytes read as Latin-1, which keeps every quote, delimiter and line break where it is in
 any ASCII-compatible encoding. Each part carries its bytes and the number of its first
 record, so ids (``rel#line``, ``rel#row``) are those of reading the file whole; a CSV part
-after the first is read with the header put before it.
+after the first is read with the header put before it. A JSON document's list of articles is
+cut by :mod:`searcher.readers.jsonparts`, into parts of JSON Lines.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "dump.jsonl"
@@ -32,6 +33,7 @@ import io
 import os
 import stat
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
@@ -43,6 +45,7 @@ from searcher.readers.csvfmt import blank, csv_rows, delimiter_of, header_proble
 from searcher.readers.encoding import decode
 from searcher.readers.gzipfmt import gunzip_stream, size_text
 from searcher.readers.jsonfmt import read_json_lines
+from searcher.readers.jsonparts import json_parts
 
 #: bytes of records in a part: a part ends before the record that would take it past this
 PART_BYTES = 1 << 20
@@ -51,6 +54,7 @@ PART_BYTES = 1 << 20
 MAX_RECORD_BYTES = 32 << 20
 _LINE_FORMATS = frozenset({".jsonl", ".ndjson"})
 _CSV_FORMATS = frozenset({".csv", ".tsv"})
+_DOCUMENT_FORMATS = frozenset({".json"})
 # Text in these is not ASCII-compatible: its line breaks are not b"\n" bytes.
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _BLOCK = 1 << 20
@@ -122,8 +126,9 @@ def _format(name: str) -> tuple[str, bool]:
 
 
 def splits(name: str, size: int, part_bytes: int = PART_BYTES) -> bool:
-    """True for a file read in parts: JSON Lines or CSV of more than two parts, or gzipped
-    and at least an eighth of a part.
+    """True for a file read in parts: JSON Lines, CSV or JSON of more than two parts, or
+    gzipped and at least an eighth of a part. (A JSON document that :mod:`jsonparts` does
+    not stream is read whole all the same: :func:`parts` raises ReadWhole.)
 
     >>> splits("dump.jsonl", 5 << 20), splits("dump.jsonl.gz", 1 << 20), splits("a.csv", 1000)
     (True, True, False)
@@ -140,7 +145,7 @@ def record_file(name: str) -> bool:
     (True, False)
     """
     fmt = _format(name)[0]
-    return fmt in _LINE_FORMATS or fmt in _CSV_FORMATS
+    return fmt in _LINE_FORMATS or fmt in _CSV_FORMATS or fmt in _DOCUMENT_FORMATS
 
 
 def file_hash(path: Path) -> str:
@@ -150,6 +155,17 @@ def file_hash(path: Path) -> str:
         while block := f.read(_BLOCK):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextmanager
+def opened(path: Path) -> Iterator[BinaryIO]:
+    """The bytes of the file at ``path``, decompressed as they are read if it is gzipped."""
+    with _open(path) as raw:
+        if _format(path.name)[1]:
+            with io.BufferedReader(_Chunks(gunzip_stream(raw)), _BLOCK) as source:
+                yield source
+        else:
+            yield raw
 
 
 def _open(path: Path) -> BinaryIO:
@@ -166,7 +182,8 @@ def parts(path: Path, digest: str, part_bytes: int = PART_BYTES, max_bytes: int 
     read, holding about one record's limit (``max_bytes``, at most :data:`MAX_RECORD_BYTES`)
     of it at most.
 
-    Raises OSError when the file cannot be read, after the parts before. A broken gzip stream
+    Raises OSError when the file cannot be read, after the parts before; ReadWhole, before
+    any part, for a JSON document to read whole. A broken gzip stream
     ends in a part with the error; a CSV that stops parsing, or whose record outgrows the
     limit, in a part that holds the rest of the file (unless too large).
     """
@@ -233,6 +250,10 @@ def _gives_articles(name: str, part: Part) -> bool:
 
 def _parts(path: Path, digest: str, part_bytes: int, limit: int, max_bytes: int) -> Iterator[Part]:
     fmt, gzipped = _format(path.name)
+    if fmt in _DOCUMENT_FORMATS:
+        for index, (first, data, size, error) in enumerate(json_parts(lambda: opened(path), part_bytes, limit)):
+            yield Part(digest, index, first, data, size, error=error)
+        return
     with _open(path) as raw:
         if gzipped:
             chunks: Iterator[bytes] = gunzip_stream(raw)
@@ -428,7 +449,8 @@ def read_part(name: str, rel: str, part: Part, max_bytes: int | None = None) -> 
     if max_bytes is not None and part.size > max_bytes or len(part.data) < part.size:
         raise ReadError(_too_large("record", part.size, max_bytes or part.size))
     fmt = _format(name)[0]
-    # The file's head was judged (not binary) when it was cut into parts
+    # The file's head was judged (not binary) when it was cut into parts; a JSON document's
+    # were made JSON Lines (ASCII)
     if fmt in _CSV_FORMATS:
         return read_csv(part.header + part.data, fmt, rel, first=part.first, judge=False)
     return read_json_lines(part.data, fmt, rel, first=part.first, judge=False)
