@@ -38,7 +38,6 @@ from searcher.readers.base import ALL_KEYS, normalise_key
 from searcher.readers.gzipfmt import size_text
 from searcher.readers.jsonfmt import LIST_KEYS, MAX_WRAPPERS
 
-
 #: The deepest nesting streamed. ijson's ``items`` spells out every value's path (``item.item...``),
 #: which grows with the square of the depth: 100,000 brackets took gigabytes. json.loads refuses
 #: a document nested much deeper than this (Python's recursion limit), as reading whole will say.
