@@ -335,7 +335,7 @@ def index_paths(
                 writer.delete_by_term("path", key)
             fresh[key] = fresh.get(key, 0) + len(item.articles)
             if item.articles:
-                pool.write(_clusters(clusterer, item))
+                pool.write(_clusters(clusterer, item, from_file=True))
             if old:
                 summary.updated += len(item.articles)
             else:
@@ -431,7 +431,14 @@ def _large(files: list[Path]) -> bool:
     return False
 
 
-def _clusters(clusterer: Clusterer, item: Prepared) -> list[str]:
+def _clusters(clusterer: Clusterer, item: Prepared, from_file: bool = False) -> list[str]:
+    """The cluster of each article of ``item``. A story of its own is keyed by the article's id,
+    which is unique among articles added in code (a new one replaces the old); ids read from
+    files are not (two dumps that number their records 1, 2, ..., or ``wire.txt`` in two folders
+    indexed), so theirs is qualified with the file's path: unrelated articles that share an id
+    must not fold into one story."""
+    if from_file:
+        return [clusterer.assign(f"{r.id}@{item.key}", r.sig, r.day) for r in item.articles]
     return [clusterer.assign(r.id, r.sig, r.day) for r in item.articles]
 
 

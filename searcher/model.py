@@ -143,7 +143,7 @@ class Hit:
     path: str | None
     url: str | None = None
     source: str | None = None
-    #: the near-duplicate cluster (story) the article belongs to
+    #: the near-duplicate cluster (story) the article belongs to: an opaque key that its copies share
     cluster: str | None = None
     #: how many other matching articles are near-duplicates of this one, folded into it
     similar: int = 0

@@ -74,3 +74,28 @@ def test_the_index_holds_no_band_terms(new_index):
     ix = new_index()
     ix.add_articles([_copy(1, DAY)])
     assert "bands" not in ix._ix.schema.names()
+
+
+def test_unrelated_articles_that_share_an_id_are_separate_stories(tmp_path, gazetteer):
+    # Two dumps that each number their records 1, 2, ...: each id was its own article's cluster
+    # key, so unrelated stories with the same id folded into one hit ("and 1 similar").
+    folder, years = tmp_path / "news", tmp_path / "years"
+    folder.mkdir()
+    (years / "2019").mkdir(parents=True)
+    (years / "2020").mkdir()
+    (folder / "a.jsonl").write_text('{"id": "1", "title": "Alpha story", "body": "Missiles hit Erbil."}\n')
+    (folder / "b.jsonl").write_text('{"id": "1", "title": "Beta story", "body": "Oil rose in Kuwait."}\n')
+    # ... and ids made of a path relative to the folder indexed: "wire.txt" in each
+    (years / "2019" / "wire.txt").write_text("Floods story\n\nRain fell on Basra for a week.\n")
+    (years / "2020" / "wire.txt").write_text("Harvest story\n\nWheat came in early near Mosul.\n")
+    ix = searcher.Index.create(tmp_path / "ix", gazetteer=gazetteer)
+    ix.add(folder, years / "2019", years / "2020")
+    found = ix.search("story", limit=10)
+    assert sorted(h.id for h in found.hits) == ["1", "1", "wire.txt", "wire.txt"]
+    assert found.total == found.stories == 4 == len(found.hits)
+    assert all(h.similar == 0 for h in found.hits)
+    # A copy still joins its story, whatever its id
+    (folder / "c.jsonl").write_text('{"id": "9", "title": "Alpha story", "body": "Missiles hit Erbil."}\n')
+    ix.add(folder)
+    found = ix.search("alpha", limit=10)
+    assert (found.total, found.stories, found.hits[0].similar) == (2, 1, 1)
