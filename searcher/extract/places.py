@@ -54,21 +54,16 @@ PlaceMatch(places=['Erbil', 'Iran', 'Iraq'], countries=['Iraq', 'Iran'])
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from itertools import compress
 from typing import TYPE_CHECKING
 
+from searcher.extract.resolve import Mention, PlaceMatch, qualify, resolve
 from searcher.extract.words import Doc
 
 if TYPE_CHECKING:
     from searcher.extract.gazetteer import Candidate, Gazetteer
 
 _CAPS_MIN_POPULATION = 100_000
-_ALONE_MIN_POPULATION = 50_000
-_COUNTRY_PREFERENCE_RATIO = 3
-_MIN_MENTIONS_AFTER_LEAD = 2
 _LEAD_MIN_WORDS = 60  # a lead is a sentence or two: web pages often give each its own paragraph
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n|\n[ \t]+(?=\S)")
 _SENTENCE_END = re.compile(r"[a-z0-9)][.!?]['\"\u201d\u2019)]*(?:\s|$)")
@@ -132,27 +127,6 @@ _DAY_AFTER = re.compile(r"\.?[ \t]*\d{1,2}(?!\d)")
 _PARTICLES = frozenset("de da do du del della la le les al el of upon on am an sur y en".split())
 
 
-@dataclass
-class PlaceMatch:
-    """Canonical places and countries a text names, each sorted by mentions (most first), then name."""
-
-    places: list[str] = field(default_factory=list)
-    countries: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Mention:
-    first: int
-    last: int
-    key: str
-    cands: Sequence[Candidate]
-    #: the codes of the country or state named right after ("Paris, Texas": "US.TX" and "US")
-    region_after: frozenset[str] | None = None
-    dateline: bool = False
-    #: the mention this one is the region of ("Norcross, Georgia": Georgia's is Norcross)
-    qualifies: _Mention | None = None
-
-
 def _name_like(doc: Doc, i: int, gaz: Gazetteer) -> bool:
     """True for a capitalised word that is probably part of a person's name: no function word, no
     country or state, never written lower-case in the text ("Jesse" in "Jesse Jackson", "Healy" in
@@ -164,9 +138,9 @@ def _name_like(doc: Doc, i: int, gaz: Gazetteer) -> bool:
             and not doc.writes_lower(key) and all(c.kind == "city" for c in gaz.candidates(key)))
 
 
-def _match(doc: Doc, gaz: Gazetteer) -> list[_Mention]:
+def _match(doc: Doc, gaz: Gazetteer) -> list[Mention]:
     """Longest-first matches of names starting with a capitalised word."""
-    mentions: list[_Mention] = []
+    mentions: list[Mention] = []
     n, after, caps, keys, gaps, spans, names = doc.n, 0, doc.caps, doc.keys, doc.gaps, gaz.spans, gaz.names
     # Only the few capitalised words that start some name (one in three) are looked at one by one.
     for i in compress(compress(range(n), caps), map(spans.__contains__, compress(keys, caps))):
@@ -182,7 +156,7 @@ def _match(doc: Doc, gaz: Gazetteer) -> list[_Mention]:
             key = " ".join(keys[i:last + 1]) if last > i else keys[i]
             cands = names.get(key)
             if cands:
-                mentions.append(_Mention(i, last, key, cands))
+                mentions.append(Mention(i, last, key, cands))
                 after = last + 1
                 break
     return mentions
@@ -198,13 +172,13 @@ def find_places(text: str, gaz: Gazetteer) -> PlaceMatch:
     doc = Doc(text)
     persons: set[str] = set()
     organisations: set[str] = set()
-    kept: list[_Mention] = []
+    kept: list[Mention] = []
     datelines = _datelines(doc)
     in_dateline = {j for span in datelines for j in span}
     # "TETERBORO, N.J.", "Billings, Mont.": the state, even when the town is unknown; "Mont" is no place.
     abbreviated = {j: state for j in doc.after_comma()
                    if doc.caps[j] and doc.caps[j - 1] and (state := _abbreviated_state(doc, j, gaz)) is not None}
-    kept.extend(_Mention(j, j, doc.keys[j], (state,), dateline=j in in_dateline) for j, state in abbreviated.items())
+    kept.extend(Mention(j, j, doc.keys[j], (state,), dateline=j in in_dateline) for j, state in abbreviated.items())
     for m in _match(doc, gaz):
         best = m.cands[0]
         if m.first in abbreviated or best.kind == "blocked":
@@ -254,16 +228,16 @@ def find_places(text: str, gaz: Gazetteer) -> PlaceMatch:
                     best.kind == "city" and max(c.population for c in m.cands) < _CAPS_MIN_POPULATION):
                 continue
         kept.append(m)
-    _qualify(kept, datelines)
+    qualify(kept, datelines)
     mentions = [m for m in kept if m.dateline or m.region_after is not None or not _named_otherwise(
         doc, m, persons, organisations)]
     lead_end = _lead_end(text)
     lead_words = doc.n if lead_end == len(text) else max(
         _LEAD_MIN_WORDS, doc.words_before_break(text.count("\n", 0, lead_end)))
-    return _resolve(mentions, {m.first for m in mentions if m.first < lead_words})
+    return resolve(mentions, {m.first for m in mentions if m.first < lead_words})
 
 
-def _named_otherwise(doc: Doc, m: _Mention, persons: set[str], organisations: set[str]) -> bool:
+def _named_otherwise(doc: Doc, m: Mention, persons: set[str], organisations: set[str]) -> bool:
     """True when the text uses this name elsewhere for a person or an organisation, and so here too.
 
     Reporters give the full name once ("Mr. Jackson", "Midland Bank Plc") and then the short one
@@ -329,107 +303,6 @@ def _region_after(doc: Doc, last: int, gaz: Gazetteer) -> frozenset[str] | None:
     return None
 
 
-def _resolve(mentions: list[_Mention], in_lead: set[int]) -> PlaceMatch:
-    """Choose one candidate per mention, using the other mentions as context; count and sort."""
-    # What each mention vouches for: the country of a country, a state or a city no context could make
-    # another (Boston, Massachusetts, not Boston, Lincolnshire, a tenth its size); the state of a state (a
-    # city does not vouch for its state: "Toronto" says nothing of "London").
-    named: dict[str, set[str]] = {}
-    for m in mentions:
-        pool = _pool(m.cands)
-        top = pool[0]
-        if all(c.code == top.code or c.population * _COUNTRY_PREFERENCE_RATIO < top.population for c in pool):
-            named.setdefault(top.code, set()).add(m.key)
-        if pool[0].kind == "state":
-            named.setdefault(pool[0].region, set()).add(m.key)
-    us_states = {c.region for m in mentions for c in m.cands[:1] if c.kind == "state" and c.code == "US"}
-    chosen: list[Candidate] = []
-    lead_countries: set[str] = set()
-    dateline_codes: set[str] = set()
-    resolved: dict[int, Candidate] = {}
-    for m in sorted(mentions, key=lambda m: not m.dateline):  # the dateline's country is context for the rest
-        cand = _choose(m, named, dateline_codes)
-        place = resolved.get(m.qualifies.first) if m.qualifies is not None else None
-        if place is not None:
-            # The region of a place: the one it is in ("Norcross, Georgia" is the state).
-            cand = next((c for c in m.cands if c.region and c.region == place.region), None) or next(
-                (c for c in m.cands if c.kind == "country" and c.code == place.code), cand)
-        if cand is None:
-            continue
-        state = next((c for c in m.cands if c.kind == "state" and c.code == "US"), None)
-        if cand.kind == "country" and state is not None and us_states - {state.region}:
-            # A name both a country and a US state (Georgia): the state when the text names other states.
-            cand = state
-        if cand.kind == "city" and m.region_after is None and not m.dateline and (
-                cand.population < _ALONE_MIN_POPULATION or cand.obscure or not cand.primary):
-            # A small or obscure town, or a town by another of its names ("Bally", a spelling of Bali in
-            # India), needs its region named elsewhere: its state or province, or its country; for a
-            # small US town only its state (news names "U.S." everywhere).
-            others = named.get(cand.region, set()) - {m.key}
-            if cand.code != "US" or (cand.population >= _ALONE_MIN_POPULATION and not cand.obscure):
-                others |= named.get(cand.code, set()) - {m.key}
-            if not others:
-                continue
-        chosen.append(cand)
-        resolved[m.first] = cand
-        if m.dateline:
-            dateline_codes.add(cand.code)
-        if m.first in in_lead or m.dateline:
-            lead_countries.add(cand.country)
-    countries = Counter(c.country for c in chosen)
-    if len(countries) > 1:
-        # A country named once, after the lead, beside others: a passing mention ("listed in Luxembourg").
-        passing = {c for c, n in countries.items() if n < _MIN_MENTIONS_AFTER_LEAD and c not in lead_countries}
-        chosen = [c for c in chosen if c.country not in passing]
-    return PlaceMatch(_sorted(Counter(c.display for c in chosen)), _sorted(Counter(c.country for c in chosen)))
-
-
-def _pool(cands: Sequence[Candidate]) -> Sequence[Candidate]:
-    """The candidates that compete: a country or US state beats cities; a province competes with the cities
-    of other countries ("Victoria"); primary names beat alternate ones."""
-    top = cands[0]
-    if top.kind == "country" or (top.kind != "city" and top.code == "US"):
-        return cands[:1]
-    if top.kind == "state":
-        return (top, *(c for c in cands if c.kind == "city" and c.primary and c.code != top.code))
-    primary = tuple(c for c in cands if c.primary)
-    return primary or cands
-
-
-def _choose(m: _Mention, named: dict[str, set[str]], dateline_codes: set[str]) -> Candidate | None:
-    """The candidate a mention most likely means (rule 6 of the module docstring); None for none of them."""
-    pool = _pool(m.cands)
-    top = pool[0]
-    if m.region_after is not None and top.kind == "city":
-        # "Greenwich, Conn.": a place of that name in that state or country (by any of its names), else
-        # one the gazetteer does not know.
-        near = [c for c in m.cands if c.region in m.region_after] or [
-            c for c in m.cands if c.code in m.region_after]
-        return near[0] if near else None
-    if len(pool) == 1:
-        return top
-
-    def elsewhere(code: str) -> bool:
-        return bool(named.get(code, set()) - {m.key})
-
-    if m.region_after is not None:
-        near = [c for c in pool if c.region in m.region_after or c.code in m.region_after]
-        if near:
-            return near[0]
-    in_state = [c for c in pool if c.region and elsewhere(c.region)]
-    if in_state:
-        return in_state[0]
-    # A country the text names, the dateline's first; not a town much smaller than the best known one.
-    in_named = [c for c in pool if elsewhere(c.code) and c.population * _COUNTRY_PREFERENCE_RATIO >= top.population]
-    if in_named:
-        return next((c for c in in_named if c.code in dateline_codes), in_named[0])
-    return top
-
-
-def _sorted(counts: Counter[str]) -> list[str]:
-    return [name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-
-
 def _datelines(doc: Doc) -> list[range]:
     """The words of a dateline, the place a story was filed from: "SALVADOR, Feb 26 -", "Toronto, March 10 -".
 
@@ -485,22 +358,3 @@ def _organisation_follows(doc: Doc, first: int, last: int, headline: bool) -> bo
 def _locative(doc: Doc, first: int) -> bool:
     """True when a preposition of place stands right before word ``first`` ("in Midland", "at Delta")."""
     return first > 0 and doc.plain(first) and doc.keys[first - 1] in _LOCATIVE
-
-
-def _qualify(mentions: list[_Mention], datelines: list[range]) -> None:
-    """Link each region to the place it qualifies ("Norcross, Georgia"), and give every place of a dateline
-    the region its dateline ends with ("BALA CYNWYD, Pa., March 18": Bala is in Pennsylvania)."""
-    by_first = {m.first: m for m in mentions}
-    for m in mentions:
-        if m.region_after is not None and (region := by_first.get(m.last + 1)) is not None:
-            region.qualifies = m
-    for span in datelines:
-        inside = sorted((m for m in mentions if m.first in span), key=lambda m: m.first)
-        if len(inside) < 2 or inside[-1].cands[0].kind not in ("state", "country"):
-            continue
-        last = inside[-1]
-        codes = frozenset(c.code for c in last.cands if c.kind in ("state", "country")) | frozenset(
-            c.region for c in last.cands if c.kind == "state")
-        for m in inside[:-1]:
-            if m.region_after is None:
-                m.region_after = codes
