@@ -6,6 +6,7 @@ from __future__ import annotations
 import doctest
 import gzip
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,10 +17,11 @@ from hypothesis import strategies as st
 import searcher
 import searcher.readers.jsonparts
 from searcher.readers import read_bytes
-from searcher.readers.jsonparts import ReadWhole, records_prefix
+from searcher.readers.jsonparts import ReadWhole, records_path
 from searcher.readers.parts import file_hash, opened, parts, read_part
 
-words = st.sampled_from(["Oil", "prices", "rose", "in", "Kuwait", "Erbil", "é", "“quoted”", "\u2028", "😀", "\\", '"'])
+words = st.sampled_from(["Oil", "prices", "rose", "in", "Kuwait", "Erbil", "é", "“quoted”", "\u2028", "😀", "\\", '"',
+                         "中文", "\ud83d", "\udc00", "\\u0041", "]", "}", ",", "[{", ":"])
 text = st.lists(words | st.sampled_from(["\n", "\t", " ", "\x01"]), max_size=12).map(" ".join)
 value = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
                      | text, lambda inner: st.lists(inner, max_size=3), max_leaves=6)
@@ -66,15 +68,28 @@ def _read_both(tmp_path: Path, name: str, data: bytes, part_bytes: int, max_byte
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(members=st.lists(member, min_size=1, max_size=25), wrap=wrappers, part_bytes=st.integers(1, 600),
-       indent=st.sampled_from([None, 1]), gzipped=st.booleans())
+       indent=st.sampled_from([None, 1, "\t", "\r\n "]), gzipped=st.booleans(), ascii=st.booleans(),
+       bom=st.booleans())
 def test_a_json_document_in_parts_reads_as_the_whole_file(tmp_path_factory, members, wrap, part_bytes, indent,
-                                                           gzipped):
+                                                           gzipped, ascii, bom):
+    # Lone surrogates as \u escapes (a cut emoji) are decoded by json.loads, not by yajl, which
+    # joined "\ud83d\u2026" into one other character
     streams, make = wrap
-    data = json.dumps(make(members), indent=indent, ensure_ascii=False).encode()
+    text = json.dumps(make(members), indent=indent, ensure_ascii=ascii)
+    if isinstance(indent, str) and "\r" in indent:
+        text = text.replace("\n", "\r\n")
+    data = b"\xef\xbb\xbf" * bom + text.encode("utf-8", "surrogatepass")
     name = "api.json.gz" if gzipped else "api.json"
     expected, merged, found = _read_both(tmp_path_factory.mktemp("j"), name, gzip.compress(data) if gzipped else data,
                                          part_bytes)
-    if found is None:  # read whole (ReadWhole): only when no member is an object, in an unknown wrapper
+    if found is None:  # read whole (ReadWhole): only when no member is an object, in an unknown wrapper,
+        # or the text is not UTF-8 (a lone surrogate written as such)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        if re.search(r"(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F]", text):
+            return  # yajl fails on a lone low surrogate escape: json.loads, reading whole, takes it
         assert not streams and not any(isinstance(m, dict) for m in members)
         return
     assert merged == expected
@@ -95,10 +110,10 @@ def test_a_record_over_the_limit_is_refused_alone(tmp_path):
     b'{"title": "A"}\n{"title": "B"}\n',  # JSON Lines named .json
     b'[{"title": "A"}, {"title": "B"}',  # cut off
     '[{"title": "Caf\xe9"}]'.encode("cp1252"),  # not UTF-8
-    b'\xef\xbb\xbf[{"title": "BOM"}]',
+    b'[\x0c{"title": "A"}]',  # a form feed: whitespace to yajl, an error to json.loads
+    b'[{"title": "' + "\u0085".encode() * 600 + b'"}]',  # binary by its head, as reading whole judges it
     '[{"title": "wide"}]'.encode("utf-16"),
     b'{"articles": [{"title": "A"}], "articles": [{"title": "B"}]}',  # a key twice: json.loads keeps the last
-    b'{"a.b": [{"title": "A"}]}',  # a dot in the key ijson's prefix would misread
     b'[]', b'{"status": "ok"}', b'"just a string"', b'', b'[NaN]',
     # nested past MAX_DEPTH: ijson's items() took gigabytes for this; json.loads says "nested too deeply"
     b'[{"title": "A", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]",
@@ -111,21 +126,52 @@ def test_documents_that_do_not_stream_are_left_to_be_read_whole(tmp_path, data):
         list(parts(path, "h", 8))
 
 
+@pytest.mark.parametrize("escaped", [r"Big news \ud83d\u2026", r"A\ud800\u0041B", r"A\ud800\ud800B", r"AB\udbff",
+                                     r"\ud83d\ude00 \\ud83d \\\ud83d\ude00"])
+def test_strings_are_decoded_as_reading_whole_decodes_them(tmp_path, escaped):
+    # yajl joins a lone high surrogate with whatever escape follows ("\ud83d\u2026" became one
+    # bird): the workers get the bytes as written and json.loads decodes them, as reading whole does
+    data = b'[{"title": "' + escaped.encode() + b'", "body": "x"}, {"title": "B", "body": "y"}]'
+    expected, merged, found = _read_both(tmp_path, "s.json", data, 8)
+    assert found is not None and merged == expected and len(merged[0]) == 2
+
+
+def test_a_token_larger_than_a_record_stops_the_first_pass_early(tmp_path):
+    # yajl keeps a token whole: a 400 MB string took minutes and its size in memory. Past the
+    # record limit the document is read whole (and refused there if over max_file_bytes).
+    path = tmp_path / "s.json"
+    path.write_bytes(b'[{"title": "small"}, {"title": "' + b"a" * (3 << 20) + b'"}]')
+    with pytest.raises(ReadWhole):
+        list(parts(path, "h", 64, max_bytes=1 << 20))
+
+
+def test_records_are_measured_as_written(tmp_path):
+    # Each member's bytes as written go to the workers: 15,000 CJK characters are 45 KB, not the
+    # 90 KB of their \u escapes
+    members = [{"title": "中" * 15_000, "body": "x"}, {"title": "B", "body": "y"}]
+    expected, merged, found = _read_both(tmp_path, "c.json", json.dumps(members, ensure_ascii=False).encode(), 100,
+                                         80_000)
+    assert merged == expected and len(merged[0]) == 2 and found[0].size < 46_000
+
+
 def test_the_list_is_found_as_reading_whole_finds_it(tmp_path):
     cases = {
-        '[{"title": "A"}]': "item",
-        '{"Articles": [1], "items": [{"title": "A"}]}': "Articles.item",  # the first known key that holds a list
-        '{"articles": {"x": 1}, "docs": [{"title": "A"}]}': "docs.item",
-        '{"r": {"s": {"t": {"hits": [{"title": "A"}]}}}}': "r.s.t.hits.item",  # three wrappers, the most
-        '{"meta": {"page": 1}, "found": [{"title": "A"}], "tags": ["x"]}': "found.item",
+        '[{"title": "A"}]': [],
+        '{"Articles": [1], "items": [{"title": "A"}]}': ["Articles"],  # the first known key that holds a list
+        '{"articles": {"x": 1}, "docs": [{"title": "A"}]}': ["docs"],
+        '{"r": {"s": {"t": {"hits": [{"title": "A"}]}}}}': ["r", "s", "t", "hits"],  # three wrappers, the most
+        '{"meta": {"page": 1}, "found": [{"title": "A"}], "tags": ["x"]}': ["found"],
+        '{"a.b": {"x\\"y": [{"title": "A"}]}, "c": "]}"}': ["a.b", 'x"y'],
     }
-    for document, prefix in cases.items():
+    for document, path_in in cases.items():
         path = tmp_path / "d.json"
         path.write_text(document)
-        assert records_prefix(lambda path=path: opened(path)) == prefix, document
+        assert records_path(lambda path=path: opened(path), 1000) == path_in, document
+        whole = read_bytes(document.encode(), "d.json", "d.json")
+        assert read_part("d.json", "d.json", next(parts(path, "h", 8))) == whole, document
     path.write_text('{"r": {"s": {"t": {"u": {"hits": [{"title": "A"}]}}}}}')  # four: not a list of articles
     with pytest.raises(ReadWhole):
-        records_prefix(lambda: opened(path))
+        records_path(lambda: opened(path), 1000)
 
 
 def test_the_modules_examples_hold():

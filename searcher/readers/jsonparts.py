@@ -3,16 +3,24 @@
 A JSON export of a news API is one document: ``[{...}, {...}, ...]`` or
 ``{"articles": [...]}``. ``json.loads`` of such a file, and the articles and postings
 made of it, cost about 20 times its size in memory, all in one process. Here the
-indexing process reads the document twice with ijson, a streaming parser in C
-(yajl): once to learn its shape, which list holds the articles (as
-:func:`searcher.readers.jsonfmt.read_json` chooses it in the whole document) and
-that the document parses at all; then to take the articles of that list one at a
-time, each written as a line of JSON Lines into a part of about ``part_bytes``. The
-parts are read like those of a JSON Lines file, their first record's number kept, so
-the ids (``rel#n``, the n-th member of the list) are those of reading the file whole.
+indexing process reads the document twice:
 
-A document this does not stream, because it does not parse as UTF-8 JSON, is one
-article, repeats a key, names the list with a dot or nests too deeply, raises :class:`ReadWhole`, and
+1. ijson, a streaming parser in C (yajl), checks that the whole document parses and
+   learns its shape: which list holds the articles, as
+   :func:`searcher.readers.jsonfmt.read_json` chooses it in the whole document.
+2. A scan of the bytes (strings skipped with one regular expression each) cuts each
+   member of that list out as it is written, which becomes a line of JSON Lines (its
+   line breaks, which a valid document has only between tokens, made spaces) in a part
+   of about ``part_bytes``.
+
+Workers then read the parts like those of a JSON Lines file, with ``json.loads`` on the
+bytes as written, so strings, numbers and ids (``rel#n``, the n-th member of the list)
+are what reading the file whole gives. A member over ``max_bytes`` is not held: its
+part says it is too large.
+
+A document this does not stream, because it does not parse as UTF-8 JSON (or only by
+yajl's leniency: a form feed between tokens), looks binary, is one article, repeats a
+key, or nests or spells a token too large to look at, raises :class:`ReadWhole`, and
 is read whole as before, with the same result and the same errors.
 
 >>> import tempfile, pathlib, json
@@ -25,23 +33,35 @@ is read whole as before, with the same result and the same errors.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import BinaryIO
 
 import ijson
 
+from searcher.model import ReadError
 from searcher.readers.base import ALL_KEYS, normalise_key
+from searcher.readers.encoding import decode
 from searcher.readers.gzipfmt import size_text
 from searcher.readers.jsonfmt import LIST_KEYS, MAX_WRAPPERS
 
-#: The deepest nesting streamed. ijson's ``items`` spells out every value's path (``item.item...``),
-#: which grows with the square of the depth: 100,000 brackets took gigabytes. json.loads refuses
-#: a document nested much deeper than this (Python's recursion limit), as reading whole will say.
+#: The deepest nesting streamed: json.loads refuses a document nested much deeper (Python's
+#: recursion limit), as reading whole will say.
 MAX_DEPTH = 200
+#: Keys of one object looked at in the first pass: a wrapper with more is no wrapper.
+MAX_KEYS = 100_000
+_BLOCK = 1 << 20  # yajl re-reads a token that spans its buffers: 64 KB ones made a 32 MB string take 3 s
+_SAMPLE = 1 << 20  # what decides whether a file is binary, as for a file read whole
+# Outside strings, the next byte that matters; inside one, all up to its closing quote.
+_STRUCTURE = re.compile(rb'["\[\]{},]')
+_STRING_BODY = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
+_OPEN = frozenset(b"[{")
+_CLOSE = frozenset(b"]}")
 
 
 class ReadWhole(Exception):
@@ -59,12 +79,51 @@ class _Map:
     keys: dict[str, _List | _Map | None] = field(default_factory=dict)
 
 
-def records_prefix(open_source: Callable[[], AbstractContextManager[BinaryIO]]) -> str:
-    """The ijson prefix of the list of articles in the document ``open_source()`` reads,
-    after a pass over all of it. Raises ReadWhole when it does not parse, or when reading
-    it whole is what to do (one article, no list, a key repeated, a dot in a key)."""
+class _Watched(io.RawIOBase):
+    """The document's bytes (after a UTF-8 BOM) for ijson, watched as they go: a token longer
+    than the record limit, or a form feed or vertical tab (whitespace to yajl, not to
+    json.loads), stops the pass."""
+
+    def __init__(self, source: BinaryIO, limit: int) -> None:
+        self._source = source
+        self._limit = limit
+        self.read_bytes = 0
+        #: where the last event was taken: no token is longer than what was read since
+        self.mark = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self.read_bytes - self.mark > self._limit:
+            raise ReadWhole("a token larger than a record may be")
+        data = self._source.read(len(buffer))
+        if b"\x0b" in data or b"\x0c" in data:
+            raise ReadWhole("a form feed or vertical tab")
+        buffer[: len(data)] = data
+        self.read_bytes += len(data)
+        return len(data)
+
+
+def _skip_bom(source: BinaryIO) -> None:
+    if source.peek(3)[:3] == codecs.BOM_UTF8:  # type: ignore[attr-defined]
+        source.read(3)
+
+
+def records_path(open_source: Callable[[], AbstractContextManager[BinaryIO]], limit: int) -> list[str]:
+    """The keys that lead to the list of articles in the document ``open_source()`` reads
+    (``[]`` for a list at the top), after a pass over all of it. Raises ReadWhole when it
+    does not parse, or when reading it whole is what to do (one article, no list, a key
+    repeated, a binary head, a token over ``limit`` bytes)."""
     with open_source() as source:
-        events = ijson.basic_parse(source)
+        try:
+            decode(source.read(_SAMPLE))
+        except ReadError as error:
+            raise ReadWhole(str(error)) from None  # binary, or a gzip stream broken early: reading whole says so
+    with open_source() as source:
+        _skip_bom(source)
+        watched = _Watched(source, limit)
+        events = _marked(ijson.basic_parse(watched, buf_size=_BLOCK), watched)
         try:
             first = next(events, None)
             if first is None:
@@ -72,14 +131,20 @@ def records_prefix(open_source: Callable[[], AbstractContextManager[BinaryIO]]) 
             shape = _shape(events, first, 0)
             if next(events, None) is not None:
                 raise ReadWhole("more than one document")  # JSON Lines named .json: read whole
-        except ReadWhole:
+        except (ReadWhole, MemoryError, OSError):
             raise
         except Exception as error:  # ijson's errors, a broken gzip stream, text that is not UTF-8
             raise ReadWhole(str(error)) from None
     path = _records_path(shape, 0)
-    if path is None or any("." in key for key in path):
+    if path is None:
         raise ReadWhole("no list of articles")
-    return ".".join([*path, "item"])
+    return path
+
+
+def _marked(events: Iterator[tuple[str, object]], watched: _Watched) -> Iterator[tuple[str, object]]:
+    for event in events:
+        watched.mark = watched.read_bytes
+        yield event
 
 
 def _shape(events: Iterator[tuple[str, object]], event: tuple[str, object], depth: int) -> _List | _Map | None:
@@ -94,7 +159,9 @@ def _shape(events: Iterator[tuple[str, object]], event: tuple[str, object], dept
                 return found
             key = str(value)  # map_key
             if key in found.keys:
-                raise ReadWhole("a key repeated")  # json.loads keeps the last; ijson would give both
+                raise ReadWhole("a key repeated")  # json.loads keeps the last
+            if len(found.keys) >= MAX_KEYS:
+                raise ReadWhole("an object of too many keys")
             found.keys[key] = _shape(events, next(events), depth + 1)
         raise ReadWhole("unterminated")
     if kind == "start_array":
@@ -151,32 +218,32 @@ def _records_path(shape: _List | _Map | None, depth: int) -> list[str] | None:
 def json_parts(open_source: Callable[[], AbstractContextManager[BinaryIO]], part_bytes: int,
                max_bytes: int) -> Iterator[tuple[int, bytes, int, str]]:
     """The parts of the big JSON document ``open_source()`` reads (decompressed), each as
-    (number of its first article, its articles as JSON Lines in ASCII, its size, why it
-    cannot be read or ""): about ``part_bytes`` of articles, a record over ``max_bytes`` a
-    part of its own that says so. Raises ReadWhole, before any part, for a document to
-    read whole."""
-    prefix = records_prefix(open_source)
+    (number of its first article, its articles as JSON Lines, its size, why it cannot be
+    read or ""): about ``part_bytes`` of articles, a member over ``max_bytes`` a part of its
+    own that says so. Raises ReadWhole, before any part, for a document to read whole."""
+    path = records_path(open_source, max_bytes)
     done = size = 0
     first = 1
     held: list[bytes] = []
     with open_source() as source:
+        _skip_bom(source)
         try:
-            for record in ijson.items(source, prefix):
-                line = json.dumps(record, ensure_ascii=True, default=_number).encode("ascii") + b"\n"
-                if held and (size + len(line) > part_bytes or len(line) > max_bytes):
-                    yield first, b"".join(held), size, ""
-                    first, held, size = done + 1, [], 0
+            for member, length in _Scanner(source, max_bytes).members(path):
                 done += 1
-                if len(line) > max_bytes:
-                    yield done, b"", len(line), _too_large(len(line), max_bytes)
+                if held and (size + len(member or b"") + 1 > part_bytes or member is None):
+                    yield first, b"".join(held), size, ""
+                    first, held, size = done, [], 0
+                if member is None:
+                    yield done, b"", length, f"record too large: {size_text(length)} (limit {size_text(max_bytes)})"
                     first = done + 1
                     continue
+                line = member.replace(b"\n", b" ").replace(b"\r", b" ") + b"\n"
                 held.append(line)
                 size += len(line)
-        except Exception as error:  # the file changed since its shape was read: what came before stands
+        except _Changed as error:  # the file changed since its first pass: what came before stands
             if held:
                 yield first, b"".join(held), size, ""
-            yield done + 1, b"", 0, f"invalid json: {error}".splitlines()[0]
+            yield done + 1, b"", 0, f"invalid json: {error}"
             return
     if not done:
         raise ReadWhole("no articles")  # an empty list: nothing to cut (and nothing given yet)
@@ -184,14 +251,121 @@ def json_parts(open_source: Callable[[], AbstractContextManager[BinaryIO]], part
         yield first, b"".join(held), size, ""
 
 
-def _number(value: object) -> float:
-    # ijson gives a number with a fraction or exponent as a Decimal (yajl's own floats overflow on
-    # integers past 64 bits); as a float it is what json.loads makes of the same text (correctly
-    # rounded both, 1e400 infinite both).
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"not JSON: {type(value).__name__}")
+class _Changed(Exception):
+    """The bytes are not the document the first pass read."""
 
 
-def _too_large(size: int, limit: int) -> str:
-    return f"record too large: {size_text(size)} (limit {size_text(limit)})"
+class _Scanner:
+    """The members of a list in a JSON document (one that ijson has parsed), each cut out
+    as it is written, holding no more than one member of ``limit`` bytes."""
+
+    def __init__(self, source: BinaryIO, limit: int) -> None:
+        self._source = source
+        self._limit = limit
+        self._buf = b""
+        self._pos = 0  # where the scan is in _buf
+        self._keep: int | None = None  # where in _buf the member being cut began (None: nothing kept)
+        self._dropped = 0  # bytes of the member dropped, once it is too large to keep
+        self._eof = False
+
+    def _more(self) -> bool:
+        """Read on; False at the end. Bytes before the scan (or the kept member) are let go."""
+        if self._eof:
+            return False
+        keep = self._pos if self._keep is None else self._keep
+        if self._keep is not None and self._pos - self._keep > self._limit:
+            self._dropped += self._pos - self._keep  # too large: only its size is wanted now
+            keep = self._keep = self._pos
+        chunk = self._source.read(_BLOCK)
+        if not chunk:
+            self._eof = True
+            return False
+        self._buf = self._buf[keep:] + chunk
+        self._pos -= keep
+        if self._keep is not None:
+            self._keep -= keep
+        return True
+
+    def _token(self) -> int:
+        """The next structural byte after the scan (a string is skipped whole: its quote is
+        returned and the scan is after its end); the scan is after it."""
+        while True:
+            found = _STRUCTURE.search(self._buf, self._pos)
+            if found is None:
+                self._pos = len(self._buf)
+                if not self._more():
+                    raise _Changed("ends too soon")
+                continue
+            self._pos = found.end()
+            char = self._buf[found.start()]
+            if char == 0x22:  # '"'
+                self._string()
+            return char
+
+    def _string(self) -> None:
+        while True:
+            end = _STRING_BODY.match(self._buf, self._pos).end()  # type: ignore[union-attr]
+            if end < len(self._buf) and self._buf[end] == 0x22:
+                self._pos = end + 1
+                return
+            self._pos = end  # at the end, or at a backslash whose escape is not read yet
+            if not self._more():
+                raise _Changed("a string does not end")
+
+    def _to_delimiter(self) -> int:
+        """Past one value (the scan is before it) to the ',', ']' or '}' after it, which is returned."""
+        depth = 0
+        while True:
+            char = self._token()
+            if char in _OPEN:
+                depth += 1
+            elif char in _CLOSE:
+                if depth == 0:
+                    return char
+                depth -= 1
+            elif char == 0x2C and depth == 0:  # ','
+                return char
+
+    def _key(self) -> str | None:
+        """The next key of the object the scan is in, or None at its end; the scan is then past the ':'."""
+        self._keep = self._pos  # the key's bytes, though they end in the next block
+        char = self._token()
+        written = self._buf[self._keep : self._pos].strip()
+        self._keep = None
+        if char == 0x7D:  # '}'
+            return None
+        try:
+            key = json.loads(written)
+        except ValueError:
+            raise _Changed("a key expected") from None
+        colon = self._buf.find(b":", self._pos)
+        while colon < 0:
+            if not self._more():
+                raise _Changed("a colon expected")
+            colon = self._buf.find(b":", self._pos)
+        self._pos = colon + 1
+        return key
+
+    def members(self, path: list[str]) -> Iterator[tuple[bytes | None, int]]:
+        """Each member of the list at ``path`` (keys from the top) as (its bytes, its size), or
+        (None, its size) for one over the limit."""
+        for name in path:
+            if self._token() != 0x7B:  # '{'
+                raise _Changed("an object expected")
+            while (key := self._key()) != name:
+                if key is None or self._to_delimiter() != 0x2C:  # ','
+                    raise _Changed(f"no key {name!r}")
+        if self._token() != 0x5B:  # '['
+            raise _Changed("a list expected")
+        while True:
+            self._keep, self._dropped = self._pos, 0
+            char = self._to_delimiter()
+            end = self._pos - 1
+            member = self._buf[self._keep : end].strip()
+            size = self._dropped + end - self._keep
+            self._keep = None
+            if not member and char == 0x5D:  # ']' of an empty list
+                return
+            yield (member if size <= self._limit else None), size
+            if char == 0x5D:
+                return
