@@ -194,3 +194,27 @@ def test_a_big_json_document_is_indexed_in_parts_and_unchanged_next_run(tmp_path
     assert ix.get("api.json.gz#2000").title == "Story 1999" and ix.get("one.json").title == "Alone"
     assert ix.search("Erbil").total == 2000
     assert ix.add(folder).unchanged == 2001
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(members=st.lists(member, min_size=1, max_size=12), wrap=wrappers, block=st.integers(1, 40),
+       limit=st.integers(20, 400), ascii=st.booleans(), indent=st.sampled_from([None, 1]))
+def test_the_scan_reads_across_blocks_of_any_size(tmp_path_factory, monkeypatch, members, wrap, block, limit, ascii,
+                                                  indent):
+    # Strings, escapes, keys and members cut anywhere by the blocks the file is read in; a member
+    # over the limit is dropped as it is read, only its size kept, and refused alone.
+    monkeypatch.setattr(searcher.readers.jsonparts, "_BLOCK", block)
+    document = wrap[1](members)
+    data = json.dumps(document, indent=indent, ensure_ascii=ascii).encode("utf-8", "surrogatepass")
+    expected, merged, found = _read_both(tmp_path_factory.mktemp("b"), "b.json", data, 50, limit)
+    if found is None:
+        return  # read whole: not UTF-8 to yajl, or no list of articles
+    refused = {p.first for p in found if p.error}
+    if isinstance(document, list) and indent is None:  # each member's bytes are its own dumps
+        sizes = [len(json.dumps(m, ensure_ascii=ascii).encode("utf-8", "surrogatepass")) for m in members]
+        assert refused == {n for n, size in enumerate(sizes, 1) if size > limit}
+    assert all(p.error.startswith("record too large") and not p.data for p in found if p.error)
+    gone = {f"b.json#{n}" for n in refused}
+    assert merged[0] == [a for a in expected[0] if a["id"] not in gone]
+    assert [s for s in merged[1] if not s[1].startswith("record too large")] == [
+        s for s in expected[1] if s[0] not in gone]

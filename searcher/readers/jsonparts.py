@@ -364,7 +364,7 @@ class _Scanner:
             member = self._buf[self._keep : end].strip()
             size = self._dropped + end - self._keep
             self._keep = None
-            if not member and char == 0x5D:  # ']' of an empty list
+            if not member and not self._dropped and char == 0x5D:  # ']' of an empty list
                 return
             yield (member if size <= self._limit else None), size
             if char == 0x5D:
