@@ -151,6 +151,7 @@ class Index:
 
     def add_articles(self, articles: Iterable[Article]) -> IndexSummary:
         """Add articles made in code; an article with the id of one already there replaces it.
+        ValueError for an article whose date is outside the years 1000-2200 (as files' dates).
 
         >>> ix.add_articles([Article(id="a1", title="Missiles hit Erbil", body="...")]).added
         1

@@ -44,6 +44,7 @@ from searcher.model import (
 )
 from searcher.pipeline import Prepared, once, preparer, ready, sign
 from searcher.readers import iter_files, read_capped
+from searcher.readers.dates import MAX_YEAR, MIN_YEAR
 from searcher.readers.parts import PART_BYTES
 from searcher.segwriter import SegmentWriter
 from searcher.writers import SegmentPool, give_back_memory
@@ -369,6 +370,9 @@ def add_articles(
 
     def prepare(article: Article) -> Prepared:
         article.date = naive_utc(article.date)  # a library user's date may have a time zone, or be a plain date
+        if article.date is not None and not MIN_YEAR <= article.date.year <= MAX_YEAR:
+            # As the readers refuse them: the index's day and month buckets are written YYYY-MM-DD
+            raise ValueError(f"article {article.id!r}: date {article.date} is outside the years {MIN_YEAR}-{MAX_YEAR}")
         cut = truncate(article, settings.max_article_chars)
         digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
         extract(article, gazetteer(), default_year=settings.default_year)

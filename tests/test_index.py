@@ -428,3 +428,22 @@ def test_a_date_with_a_time_zone_is_indexed_as_its_utc_time(new_index, moments):
         assert ix.get(f"a{i}").date == utc
         day = utc.strftime("%Y-%m-%d")
         assert f"a{i}" in {h.id for h in ix.search("missile", since=day, until=day, limit=20).hits}
+
+
+def test_dates_outside_the_years_an_index_can_bucket_are_refused(tmp_path):
+    # "1000-01-01T00:00+05:00" is in year 999 in UTC: the reader checked the year before the time
+    # zone, and one such article made every query that matched it fail ("999-12-31" is no ISO date).
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "old.jsonl").write_text(
+        '{"id": "early", "title": "Early", "body": "Floods in Basra.", "date": "1000-01-01T00:00:00+05:00"}\n'
+        '{"id": "fine", "title": "Fine", "body": "Floods in Basra.", "date": "1000-01-01T00:00:00-05:00"}\n')
+    ix = searcher.Index.create(tmp_path / "ix")
+    assert ix.add(folder).added == 2
+    found = ix.search("floods")
+    assert found.total == 2 and {h.id: h.date for h in found.hits} == {"early": None, "fine": datetime(1000, 1, 1, 5)}
+    assert ix.stats().articles == 2
+    for when in (datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59), datetime(999, 12, 31)):
+        with pytest.raises(ValueError, match="outside the years"):
+            ix.add_articles([searcher.Article(id="x", title="Floods", body="Basra", date=when)])
+    assert ix.search("floods").total == 2

@@ -52,13 +52,14 @@ def parse_date(value: object) -> datetime | None:
         parsed = _from_text(" ".join(value.split()))
     else:
         return None
-    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        return None
-    if parsed.tzinfo is not None:
+    if parsed is not None and parsed.tzinfo is not None:
         try:
             parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         except (OverflowError, ValueError):
             return None
+    # After the time zone: "1000-01-01T00:00+05:00" is a day of year 999 in UTC
+    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        return None
     return parsed
 
 
