@@ -109,7 +109,7 @@ class Index:
         on first use). Raises :class:`IndexNotFoundError` when ``path`` holds no index (and
         ``create`` is false).
         """
-        if create and not store.exists(path):
+        if create and not store.marked(path):
             return cls(path, store.create(path), settings, gazetteer)
         return cls(path, store.open_existing(path), settings, gazetteer)
 

@@ -66,6 +66,8 @@ def open_existing(path: str | Path) -> FileIndex:
         raise IndexNotFoundError(f"{folder} is not a searcher index") from None
     except (OSError, ValueError):
         raise IndexNotFoundError(f"{folder} is not a readable searcher index ({META_FILE} is damaged)") from None
+    if not isinstance(meta, dict):
+        raise IndexNotFoundError(f"{folder} is not a readable searcher index ({META_FILE} is damaged)")
     if meta.get("schema_version") != SCHEMA_VERSION:
         raise SearcherError(
             f"the index at {folder} was made by searcher {meta.get('version', '?')} with another schema; "
@@ -80,3 +82,9 @@ def open_existing(path: str | Path) -> FileIndex:
 def exists(path: str | Path) -> bool:
     """Whether ``path`` holds a searcher index."""
     return (Path(path) / META_FILE).is_file() and whoosh_index.exists_in(str(path))
+
+
+def marked(path: str | Path) -> bool:
+    """Whether ``path`` was made a searcher index, whole or damaged: what to open, never to make anew
+    (its table of contents deleted, an index opened to be added to must not be emptied)."""
+    return (Path(path) / META_FILE).exists()

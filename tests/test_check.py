@@ -205,3 +205,19 @@ def test_searcher_check_from_the_cli(built, tmp_path):
     report = json.loads(damaged.output)
     assert damaged.exit_code == 1 and not report["ok"] and "truncated" in report["problems"][0]
     assert runner.invoke(app, ["check", "-i", str(tmp_path / "nothing")]).exit_code == 2
+
+
+def test_an_index_whose_table_of_contents_is_gone_is_never_made_anew_by_adding(built, tmp_path):
+    # 'searcher index' opens with create=True: a missing TOC made it create a new index there,
+    # and every segment of the old one was deleted. Only --rebuild may start over.
+    segments = sorted(p.name for p in built.iterdir() if p.name.startswith("MAIN_"))
+    assert segments
+    for toc in built.glob("_MAIN_*.toc"):
+        toc.unlink()
+    with pytest.raises(IndexNotFoundError, match="cannot be opened"):
+        searcher.Index.open(built, create=True)
+    assert sorted(p.name for p in built.iterdir() if p.name.startswith("MAIN_")) == segments
+    for damaged in ("[1, 2]", '"x"', "3"):  # JSON, but no object: an internal error before
+        (built / META_FILE).write_text(damaged)
+        with pytest.raises(IndexNotFoundError, match="is damaged"):
+            searcher.Index.open(built, create=True)
