@@ -344,7 +344,10 @@ def index_paths(
             batches.added(len(item.articles) or 1)
         batches.retire_pool()
         summary.removed += sum(max(0, known[key][1] - n) for key, n in fresh.items() if key in known)
-        gone = [p for p in known if p not in seen and any(_is_under(p, r) for r in roots)]
+        # A folder that could not be listed (permissions) was yielded, and refused, as an item of
+        # its own: the files known under it are not gone, only out of sight this run.
+        gone = [p for p in known if p not in seen and any(_is_under(p, r) for r in roots)
+                and not any(str(folder) in seen for folder in Path(p).parents)]
         if gone:
             writer = batches.get()
             for p in gone:

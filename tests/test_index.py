@@ -447,3 +447,32 @@ def test_dates_outside_the_years_an_index_can_bucket_are_refused(tmp_path):
         with pytest.raises(ValueError, match="outside the years"):
             ix.add_articles([searcher.Article(id="x", title="Floods", body="Basra", date=when)])
     assert ix.search("floods").total == 2
+
+
+def test_a_folder_that_cannot_be_listed_keeps_its_articles(tmp_path, monkeypatch, gazetteer):
+    # An unreadable file keeps its articles; an unreadable folder lost all of its: its files
+    # were not seen, so they were taken for gone.
+    import os
+
+    folder = tmp_path / "news"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "open.txt").write_text("Open story\n\nFloods in Basra.\n")
+    for i in range(3):
+        (folder / "locked" / f"{i}.txt").write_text(f"Locked story {i}\n\nOil rose in Kuwait.\n")
+    ix = searcher.Index.create(tmp_path / "ix", gazetteer=gazetteer)
+    assert ix.add(folder).added == 4
+    scandir = os.scandir
+
+    def refusing(path):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    summary = ix.add(folder)
+    assert (summary.removed, summary.unchanged) == (0, 1)
+    assert [(s.path, s.reason) for s in summary.skipped] == [("locked", "permission denied")]
+    assert len(ix) == 4 and ix.search("Kuwait").total == 3
+    monkeypatch.setattr(os, "scandir", scandir)
+    (folder / "locked" / "2.txt").unlink()  # listed again: what is gone from it goes
+    assert ix.add(folder).removed == 1 and len(ix) == 3
