@@ -148,7 +148,7 @@ def run_search(
     if s.doc_count_all() == 0:
         # A new index has no columns to read; the query is still checked.
         parse(text, s.schema, any_terms=opts.any_terms, now=opts.now)
-        return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
+        return _nothing(text, opts)
     filt = _filter(s, opts, canonical)
     q = resolve_facets(_parsed(s, text, opts, opts.any_terms), s.reader(), canonical)
     if q is wq.NullQuery:
@@ -188,6 +188,11 @@ def _parsed(s: Searcher, text: str, opts: SearchOptions, any_terms: bool) -> wq.
     return q
 
 
+def _nothing(text: str, opts: SearchOptions) -> ResultPage:
+    """A page without a match: no stories, but a count of them (0) whenever copies are folded."""
+    return ResultPage(text, 0, opts.page, opts.limit, [], Facets(), stories=0 if opts.collapse else None)
+
+
 def _plain(q: wq.Query) -> bool:
     return type(q) in _PLAIN_QUERIES and all(_plain(c) for c in q.children())
 
@@ -198,14 +203,14 @@ def _stop_words_only(s: Searcher, text: str, filt: wq.Query | None, opts: Search
     all the words, else any of them."""
     if re.search(r"(?:^|[\s(])-|\bNOT\b", text):
         # "-the": excluding stop words excludes nothing that can be looked for.
-        return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
+        return _nothing(text, opts)
     words = [t.text for t in s.schema["headline"].analyzer(re.sub(r"\b(?:AND|OR)\b", " ", text))]
     if not words:
-        return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
+        return _nothing(text, opts)
     tries: list[wq.Query] = [wq.Term("headline", words[0])]
     if len(words) > 1:
         tries = [wq.Phrase("headline", words), wq.And([wq.Term("headline", w) for w in words])]
-    page = ResultPage(text, 0, opts.page, opts.limit, [], Facets())
+    page = _nothing(text, opts)
     for q in tries:
         page = _page(s, text, q, filt, opts)
         if page.total:
@@ -220,12 +225,11 @@ ARRAYS = True
 
 def _page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, opts: SearchOptions) -> ResultPage:
     if q is wq.NullQuery:
-        return ResultPage(text, 0, opts.page, opts.limit, [], Facets())
+        return _nothing(text, opts)
     if filt is not None and matches.allowed_mask(s, filt) is None:
         # The filters allow no article. Said here, because Whoosh's FilterCollector takes an
         # empty set of allowed articles for no filter at all: "oil" in Atlantis gave every "oil".
-        stories = 0 if opts.collapse and s.reader().has_column("cluster") else None
-        return ResultPage(text, 0, opts.page, opts.limit, [], Facets(), stories=stories)
+        return _nothing(text, opts)
     if ARRAYS and opts.sort == "relevance" and not opts.explain:
         try:
             return _array_page(s, text, q, filt, opts)

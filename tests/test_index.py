@@ -476,3 +476,12 @@ def test_a_folder_that_cannot_be_listed_keeps_its_articles(tmp_path, monkeypatch
     monkeypatch.setattr(os, "scandir", scandir)
     (folder / "locked" / "2.txt").unlink()  # listed again: what is gone from it goes
     assert ix.add(folder).removed == 1 and len(ix) == 3
+
+
+def test_an_empty_index_has_stats_and_counts_no_stories(tmp_path):
+    # stats() raised NotImplementedError (Whoosh's empty reader has no columns), and a search
+    # said "stories": null, which only --no-collapse should
+    ix = searcher.Index.create(tmp_path / "ix")
+    assert (ix.stats().articles, ix.stats().top_countries) == (0, {})
+    assert ix.search("oil").stories == 0 and ix.search("*").stories == 0
+    assert ix.search("oil", options=searcher.SearchOptions(collapse=False)).stories is None
