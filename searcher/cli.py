@@ -435,12 +435,39 @@ def query_argv(argv: list[str], command: Any = None) -> list[str]:
     return out
 
 
+def _click_kinds() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """Click's errors and aborts: Typer 0.2x has its own copy of Click (whose ClickException is a
+    TyperException), older ones use Click itself."""
+    errors: list[type[BaseException]] = [typer.TyperException]
+    aborts: list[type[BaseException]] = [typer.Abort]
+    try:
+        import click
+
+        errors.append(click.ClickException)
+        aborts.append(click.Abort)
+    except ImportError:
+        pass
+    return tuple(aborts), tuple(errors)
+
+
+_ABORTS, _CLICK_ERRORS = _click_kinds()
+
+
 def main() -> None:
     """Console-script entry point: no traceback ever reaches the user."""
     try:
         # What app() does, with the Click command made once: query_argv reads its options.
         command = typer.main.get_command(app)
-        command(args=query_argv(sys.argv[1:], command), prog_name="searcher")
+        code = command.main(args=query_argv(sys.argv[1:], command), prog_name="searcher", standalone_mode=False)
+    except _ABORTS:  # Ctrl-C or end of input outside a command's own handling
+        typer.echo("searcher: interrupted", err=True)
+        sys.exit(130)
+    except _CLICK_ERRORS as e:
+        # One line, as for every other error: Click would print the usage, a hint and a blank line first
+        context = getattr(e, "ctx", None)
+        where = f" (see 'searcher {context.info_name} --help')" if context is not None and context.parent else ""
+        typer.echo(f"searcher: {e.format_message()}{where}", err=True)
+        sys.exit(getattr(e, "exit_code", 1))
     except SystemExit:
         raise
     except Exception as e:  # a bug of ours: one line, and the details on request
@@ -448,6 +475,7 @@ def main() -> None:
             raise
         typer.echo(f"searcher: internal error: {type(e).__name__}: {e} (set SEARCHER_DEBUG=1 for details)", err=True)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -161,8 +161,12 @@ def test_real_process_with_env_index_and_plain_pipe(tmp_path):
     assert "\x1b[" not in found.stdout  # plain when piped
     bad = _cli("query", "title:", cwd=tmp_path, env=env)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
-    usage = _cli("query", cwd=tmp_path, env=env)
-    assert usage.returncode == 2
+    # Usage errors too are one line (Click printed the usage, a hint, a blank line, then the error)
+    for args in (["query"], ["query", "x", "--limit", "0"], ["frob"], ["--bogus"], ["index"]):
+        usage = _cli(*args, cwd=tmp_path, env=env)
+        assert usage.returncode == 2 and usage.stderr.count("\n") == 1, (args, usage.stderr)
+        assert usage.stderr.startswith("searcher: ") and "Traceback" not in usage.stderr
+    assert _cli("query", "--help", cwd=tmp_path, env=env).returncode == 0
 
 
 def test_optimize_says_what_it_did(tmp_path):
