@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -453,8 +454,14 @@ def _click_kinds() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseExce
 _ABORTS, _CLICK_ERRORS = _click_kinds()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point: no traceback ever reaches the user."""
+    # A kill (SIGTERM) ends a run as Ctrl-C does: the workers stopped, the last commit kept, one line
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         # What app() does, with the Click command made once: query_argv reads its options.
         command = typer.main.get_command(app)

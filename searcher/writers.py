@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import pickle
 import queue as queue_module
+import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -322,6 +323,9 @@ class SegmentPool(Generic[T]):
                 proc.join()
         for q in (*self._out, *self._in):
             q.close()
+            # The workers are gone: what is still buffered for one will never be read, and
+            # waiting to flush it into a full pipe hung a run interrupted while they were busy.
+            q.cancel_join_thread()
             q.join_thread()
         self.workers = 0
 
@@ -335,6 +339,7 @@ class SegmentPool(Generic[T]):
         # Fork: the workers inherit the loaded modules, the gazetteer if it is loaded and
         # ``func``, without pickling any of it; only items and results cross.
         ctx = multiprocessing.get_context("fork")
+        self._parent = os.getpid()
         self._out = [ctx.Queue(2 * AHEAD + 2) for _ in range(self.workers)]
         # to each worker, in the order the run decided them: items, cluster ids, flush, stop
         self._in = [ctx.Queue() for _ in range(self.workers)]
@@ -366,6 +371,24 @@ class SegmentPool(Generic[T]):
             stash.append(message)
 
 
+def _die_with_parent(parent: int) -> None:
+    """End this worker with the run's process, however that ends. A run killed (SIGTERM,
+    SIGKILL) while a message to a worker was half sent left the worker waiting for its
+    rest forever, and holding the run's output open (``searcher index | tee`` never
+    ended): on Linux the kernel now kills it. SIGTERM, which the CLI turns into an
+    interrupt, is a plain end here again."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the timeouts in _work notice an orphan
+        pass
+    if os.getppid() != parent:  # the run ended before the line above
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def _work(pool: SegmentPool, w: int) -> None:
     """A worker's loop: prepare the items it is given, write those the run sends cluster
     ids for, and hand over its segment when asked, in the order the run asked."""
@@ -373,7 +396,8 @@ def _work(pool: SegmentPool, w: int) -> None:
     # this process: frozen, the collector never walks them, and their pages stay shared.
     gc.freeze()
     gc.disable()
-    parent = os.getppid()
+    parent = pool._parent
+    _die_with_parent(parent)
     out, inbound = pool._out[w], pool._in[w]
     segments = _Segments(pool.ix)
     pending: deque[Prepared] = deque()

@@ -61,3 +61,59 @@ def test_kill_9_at_many_moments_loses_nothing(tmp_path):
     # The kills did land at different stages: before any commit, between batches, after the end.
     print("articles committed when killed:", seen)
     assert len(set(seen)) >= 3
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except OSError:
+        return False
+
+
+def _big_dump(folder) -> None:
+    folder.mkdir()
+    body = "Oil exports from Basra rose again this week, officials said. " * 12
+    with open(folder / "dump.jsonl", "w") as f:
+        for i in range(40_000):
+            f.write(f'{{"title": "Story {i}", "body": "{body}{i}"}}\n')
+
+
+def test_a_killed_run_leaves_no_worker_behind(tmp_path):
+    # Killed while it sent a worker a chunk of a big dump, the run left the worker waiting
+    # for the rest of the message forever, holding the run's stdout open (so that
+    # 'searcher index | tee log' never ended). SIGTERM ends a run as Ctrl-C does.
+    import os
+    import shutil
+
+    if not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
+        return  # not Linux: nothing here to look at
+    _big_dump(tmp_path / "news")
+    exe = shutil.which("searcher")
+    cmd = [exe] if exe else [sys.executable, "-m", "searcher.cli"]
+    for n, sig in enumerate([signal.SIGKILL, signal.SIGKILL, signal.SIGTERM]):
+        run = subprocess.Popen([*cmd, "index", str(tmp_path / "news"), "--index", str(tmp_path / f"ix{n}")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while len(workers := _children(run.pid)) < 2 and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the run started no workers"
+        time.sleep(0.7 + 0.3 * n)  # chunks of parts are being sent
+        run.send_signal(sig)
+        out, err = run.communicate(timeout=60)  # returns only once every holder of the pipes is gone
+        deadline = time.monotonic() + 10
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(map(_alive, workers)), (sig, workers)
+        if sig == signal.SIGTERM:
+            assert run.returncode == 130 and err.count("\n") == 1 and "interrupted" in err, err
+            with searcher.Index.open(tmp_path / f"ix{n}") as ix:  # what was committed stays searchable
+                assert ix.search("Basra", limit=1).total == len(ix)
