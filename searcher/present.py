@@ -218,7 +218,9 @@ def page_text(page: ResultPage) -> Text:
         out.append(f"page {page.page} is past the last of {page.total} results\n")
     for hit in page.hits:
         out.append(f"{hit.rank}. ")
-        out.append(hit.title or hit.id, style="bold")
+        # Ids and titles may come from file names, which may hold any byte but "/": escaped,
+        # so that a name with terminal escape codes cannot drive the user's terminal
+        out.append(_one_line(hit.title or hit.id), style="bold")
         out.append("\n   ")
         meta = [_day(hit.date) or "no date", f"score {hit.score:.2f}"]
         if hit.places:
@@ -229,7 +231,7 @@ def page_text(page: ResultPage) -> Text:
             snippet.stylize("bold yellow", span.start, span.end)
         out.append_text(snippet)
         more = f"  (and {hit.similar} similar)" if hit.similar else ""
-        out.append(f"\n   {hit.id}{more}\n", style="dim")
+        out.append(f"\n   {_one_line(hit.id)}{more}\n", style="dim")
         if hit.explanation is not None:
             out.append(explanation_text(hit.explanation, depth=2) + "\n", style="dim")
         out.append("\n")
@@ -263,9 +265,9 @@ def _histogram(facets: Facets, width: int = 40, rows: int = 24) -> str:
 def article_text(article: Article) -> str:
     """An article in full, with its facets, for ``searcher show``."""
     head = [
-        article.title,
+        _one_line(article.title),
         "",
-        f"id:        {article.id}",
+        f"id:        {_one_line(article.id)}",
         f"date:      {_day(article.date) or 'none'}",
         f"places:    {', '.join(article.places) or '-'}",
         f"countries: {', '.join(article.countries) or '-'}",
@@ -273,7 +275,7 @@ def article_text(article: Article) -> str:
     ]
     for label, value in (("source", article.source), ("url", article.url), ("path", article.path)):
         if value:
-            head.append(f"{label + ':':<10} {value}")
+            head.append(f"{label + ':':<10} {_one_line(value)}")
     return "\n".join(head) + "\n\n" + article.body
 
 

@@ -222,3 +222,16 @@ def test_any_query_after_query_reaches_the_command_whole(index_dir, words):
         assert json.loads(result.output)["query"] == text.strip()
     else:
         assert result.exit_code == 2  # a malformed query, said in one line
+
+
+def test_terminal_escapes_in_a_file_name_never_reach_the_terminal(tmp_path):
+    # A file's name is its article's id: ESC bytes in it were printed raw by query and show,
+    # even when piped, though the list of skipped files escaped them.
+    folder, index = tmp_path / "news", str(tmp_path / "ix")
+    folder.mkdir()
+    name = "esc\x1b[31mred\x1b[0m.txt"
+    (folder / name).write_text("Story title\n\nFloods in Basra, the story says.\n")
+    assert run("index", str(folder), "--index", index).exit_code == 0
+    for result in (run("query", "story", "--index", index), run("show", name, "--index", index)):
+        assert result.exit_code == 0 and "\x1b" not in result.output
+        assert "esc\\x1b[31mred\\x1b[0m.txt" in result.output
