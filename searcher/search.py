@@ -296,6 +296,7 @@ def _collected_page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, 
     for i, hit in enumerate(results[offset : offset + opts.limit], offset + 1):
         hits.append(_hit(s, i, hit.docnum, hit.score if opts.sort == "relevance" else None, words, every.cluster_sizes))
         if opts.explain:
+            _check_time(every.deadline)  # explaining a hit of a long query costs more than finding it
             hits[-1].explanation = explain(s, q, hit.docnum, needs_current=True)
     facets = facet_counts(s, every.docnums, opts.facet_limit)
     stories = None

@@ -435,3 +435,23 @@ def test_normalising_in_linear_time_gives_whoosh_s_own_query(text, any_terms):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(query_module, "_rehashed", lambda q, classes: q)
         assert parse(text, SCHEMA, any_terms=any_terms) == fast
+
+
+def test_explaining_the_hits_stops_at_the_timeout_too(hostile_index, monkeypatch):
+    # --explain of a thousand hits of a long query took a minute and 830 MB past --timeout 5:
+    # the clock was looked at while matching, not while explaining
+    import searcher.search as search_module
+
+    real = search_module.explain
+
+    def slow(*args, **kwargs):
+        time.sleep(0.02)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search_module, "explain", slow)
+    options = searcher.SearchOptions(limit=100, timeout=0.3, explain=True, any_terms=True)
+    started = time.monotonic()
+    with pytest.raises(searcher.QueryTimeoutError):
+        hostile_index.search("*", options=options)
+    assert time.monotonic() - started < 1.5
+    assert hostile_index.search("oil", options=searcher.SearchOptions(explain=True, timeout=5)).total
