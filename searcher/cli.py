@@ -102,7 +102,7 @@ def index_cmd(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from an empty index.")] = False,
     year: Annotated[
         int | None,
-        typer.Option("--year", min=1000, max=2200, help="Year for datelines that lack one."),
+        typer.Option("--year", min=1600, max=2199, help="Year for datelines that lack one (1600-2199)."),
     ] = None,
     wait: WaitOpt = 0,
     as_json: JsonOpt = False,

@@ -365,7 +365,11 @@ _DATES = [
 ]
 # missing day, month or year; impossible; two-digit or out-of-range years; not dates at all
 _NOT_DATES = ["January 2020", "7 January", "2020", "31/02/2020", "2020-02-30", "7 Jan 20", "0999-12-31", "2201-01-01",
-              "Tuesday", "", None, True]  # fmt: skip
+              "Tuesday", "", None, True,
+              # years written with four digits that dateutil read as two: 2020 and 2001, made up
+              "7 January 0020", "Sat, 01 Jan 0001 00:00 +1400",
+              # year 999 once in UTC, though 1000 as written
+              "1000-01-01T00:00:00+05:00"]  # fmt: skip
 
 
 @pytest.mark.parametrize("value, expected", _DATES + [(value, None) for value in _NOT_DATES])

@@ -119,6 +119,7 @@ def _zone(name: str | None, offset: int | None) -> int | None:
 
 
 def _from_words(text: str) -> datetime | None:
+    written = set(_FOUR_DIGIT_YEAR.findall(text))
     results = []
     for default in _DEFAULTS:
         try:
@@ -128,4 +129,6 @@ def _from_words(text: str) -> datetime | None:
     first, second = results
     if first.date() != second.date():
         return None
+    if f"{first.year:04d}" not in written:
+        return None  # dateutil read "0020" as 2020: a year the text does not write is a guess
     return first
