@@ -313,3 +313,14 @@ def test_any_bytes_give_a_result_or_a_read_error(data: st.DataObject, suffix: st
         assert str(error) and "\n" not in str(error)
         return
     assert all(isinstance(a, Article) and (a.title or a.body) for a in result.articles)
+
+
+def test_a_wrong_content_length_is_a_skip_not_warnings_on_stderr(capsys) -> None:
+    # warcio wrote three lines of "WARNING: Record not followed by newline" to stderr per record
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<h1>Hi</h1><p>There is text.</p>\r\n\r\n"
+    for length in (b"20", b"-5"):
+        data = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://e.org/\r\n"
+                b"Content-Type: application/http; msgtype=response\r\nContent-Length: " + length + b"\r\n\r\n" + http)
+        result = read_bytes(data, "w.warc", "w.warc")
+        assert [(s.path, s.reason) for s in result.skipped] == [("w.warc#2", "broken warc record")]
+    assert capsys.readouterr().err == ""

@@ -7,6 +7,7 @@ A WARC gzipped as one whole is inflated here first.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zlib
 from typing import Any
@@ -50,7 +51,10 @@ def read_warc(data: bytes, suffix: str, rel: str) -> ReadResult:
     n = 0
     while True:
         try:
-            record = next(records)
+            # warcio writes its own warnings ("Record not followed by newline") to stderr, three
+            # lines each: the damage is said here instead, as a skip of the broken record.
+            with contextlib.redirect_stderr(io.StringIO()):
+                record = next(records)
         except StopIteration:
             break
         # warcio raises assorted errors (its own, ValueError, EOFError, zlib.error) on damaged input
