@@ -324,3 +324,17 @@ def test_a_wrong_content_length_is_a_skip_not_warnings_on_stderr(capsys) -> None
         result = read_bytes(data, "w.warc", "w.warc")
         assert [(s.path, s.reason) for s in result.skipped] == [("w.warc#2", "broken warc record")]
     assert capsys.readouterr().err == ""
+
+
+def test_a_page_nested_past_256_elements_keeps_all_its_text() -> None:
+    # libxml2 stops at 256 nested elements: the rest of the page was dropped without a word, as
+    # in old pages that leave a <font> open for each paragraph
+    divs = ("<html><head><title>Deep page</title></head><body><p>Intro paragraph here with words.</p>"
+            + "<div>" * 300 + "<p>Inner text deep inside.</p>" + "</div>" * 300
+            + "<p>Shallow paragraph after the divs.</p></body></html>")
+    body = read_bytes(divs.encode(), "d.html", "d.html").articles[0].body
+    assert "Inner text deep inside." in body and "Shallow paragraph after the divs." in body
+    fonts = ("<html><head><title>Font page</title></head><body>"
+             + "".join(f"<font size=2><p>Paragraph {i} has text." for i in range(400)) + "</body></html>")
+    body = read_bytes(fonts.encode(), "f.html", "f.html").articles[0].body
+    assert body.count("Paragraph") == 400 and body.endswith("Paragraph 399 has text.")

@@ -87,9 +87,14 @@ def html_article(
     'w.warc#2'
     """
     text = _XML_UNSAFE.sub("", decode_html(data, charset))
-    tree = parse_html(text)
+    tree, too_deep = _parse(text, False)
+    if too_deep:
+        # Old pages leave tags unclosed (<font size=2><p>... for each paragraph): past 256 nested
+        # elements libxml2 dropped the rest of the page, and trafilatura, parsing it so too, with it.
+        tree = parse_html(text, deep=True)
     meta = page_metadata(tree) if tree is not None else {}
-    extracted = _trafilatura(text) if tree is not None else {}  # no tree: nothing but white space
+    # no tree: nothing but white space; a deep page goes to trafilatura parsed (it changes the tree)
+    extracted = {} if tree is None else _trafilatura(_trafilatura_tree(text) if too_deep else text)
     title = extracted.get("title") or meta.get("title", "")
     # trafilatura puts one paragraph a line; the other readers separate them by a blank line
     body = "\n\n".join(line for line in extracted.get("text", "").split("\n") if line.strip())
@@ -146,17 +151,24 @@ def _codec(label: str | None) -> str | None:
     return _CHARSET_ALIASES.get(name, name)
 
 
-def parse_html(text: str) -> Any | None:
-    """Parse HTML with lxml's forgiving parser (truncated pages too); None when there is nothing."""
+def parse_html(text: str, *, deep: bool = False) -> Any | None:
+    """Parse HTML with lxml's forgiving parser (truncated pages too); None when there is nothing.
+    ``deep`` lifts libxml2's limit of 256 nested elements (see :func:`_too_deep`)."""
+    return _parse(text, deep)[0]
+
+
+def _parse(text: str, deep: bool) -> tuple[Any | None, bool]:
+    """The tree, and whether libxml2 stopped at its depth limit (what was nested deeper is lost)."""
     import lxml.etree
     import lxml.html
 
     # lxml refuses str input that carries an encoding declaration, so hand it UTF-8 bytes
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=deep)
     try:
-        return lxml.html.document_fromstring(_XML_UNSAFE.sub("", text).encode("utf-8", "replace"), parser=parser)
+        tree = lxml.html.document_fromstring(_XML_UNSAFE.sub("", text).encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.ParserError, ValueError):
-        return None  # "Document is empty"
+        return None, False  # "Document is empty"
+    return tree, any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
 
 
 def page_metadata(tree: Any) -> dict[str, Any]:
@@ -244,7 +256,16 @@ def _ld_objects(value: object, depth: int = 0) -> Iterator[dict[str, Any]]:
             yield from _ld_objects(value["@graph"], depth + 1)
 
 
-def _trafilatura(text: str) -> dict[str, str]:
+def _trafilatura_tree(text: str) -> Any:
+    """``text`` parsed as trafilatura parses a page, without libxml2's depth limit."""
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                                  remove_pis=True, huge_tree=True)
+    return lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
+
+
+def _trafilatura(text: str | Any) -> dict[str, str]:
     """trafilatura's title, main text, url and site name; empty when it finds nothing."""
     try:
         import trafilatura
