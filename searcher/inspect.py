@@ -46,6 +46,18 @@ def _article(fields: dict) -> Article:
 _UNDATED = 2**64 - 1
 
 
+def _size(folder: Path) -> int:
+    """Bytes of the files in ``folder``; a file a writer's commit removes meanwhile counts nothing."""
+    total = 0
+    for f in folder.iterdir():
+        try:
+            if f.is_file():
+                total += f.stat().st_size
+        except FileNotFoundError:
+            continue
+    return total
+
+
 def stats(ix: FileIndex) -> IndexStats:
     """Counts, size on disk, date range and top countries of the whole index."""
     folder = Path(ix.storage.folder)
@@ -68,7 +80,7 @@ def stats(ix: FileIndex) -> IndexStats:
         return IndexStats(
             articles=reader.doc_count(),
             terms=terms,
-            size_bytes=sum(f.stat().st_size for f in folder.iterdir() if f.is_file()),
+            size_bytes=_size(folder),
             first_date=first,
             last_date=last,
             top_countries=facets.country,
