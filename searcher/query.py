@@ -228,6 +228,10 @@ def _parse(
     parser.add_plugin(FuzzyTermPlugin())
     errors: list[str] = []
     parser.add_plugin(DateParserPlugin(callback=errors.append))
+    # Whoosh reads one digit of a fuzzy distance: "war~10" was "war~1" and the word "0"
+    for written in _FUZZY_WRITTEN.finditer(text):
+        if int(written.group(2)) > MAX_FUZZY_DISTANCE:
+            raise QueryError(f"'{written.group(0)}': the fuzzy distance can be at most {MAX_FUZZY_DISTANCE}")
     try:
         q = parser.parse(text, normalize=False)
     except NotImplementedError:
@@ -253,6 +257,8 @@ def _parse(
 
 
 MAX_FUZZY_DISTANCE = 2
+# a word, a tilde and a distance (a phrase's proximity, '"a b"~3', is no fuzzy word)
+_FUZZY_WRITTEN = re.compile(r'([^\s"()~]+)~(\d+)')
 
 
 def _repair(q: wq.Query, any_terms: bool) -> wq.Query:

@@ -117,3 +117,14 @@ def test_hostile_sizes_are_query_errors_that_say_where(text, message, position):
     with pytest.raises(QueryError, match=message) as caught:
         check_syntax(text)
     assert caught.value.position == position
+
+
+def test_a_fuzzy_distance_of_two_digits_is_refused_as_written():
+    # Whoosh reads one digit: "war~10" was "war~1" and the word "0" (145 hits where war~1 had 189)
+    import re
+
+    schema = build_schema()
+    for text in ("war~10", "war~99", "title:war~3"):
+        with pytest.raises(QueryError, match=f"^'{re.escape(text)}': the fuzzy distance can be at most 2$"):
+            parse(text, schema)
+    assert "war" in str(parse("war~2", schema)) and "oil" in str(parse('"oil prices"~10', schema))
