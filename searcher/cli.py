@@ -470,6 +470,9 @@ def main() -> None:
         typer.echo("searcher: interrupted", err=True)
         sys.exit(130)
     except _CLICK_ERRORS as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # a bare 'searcher': the help, as Click gives it
+            typer.echo(e.format_message(), err=True)
+            sys.exit(getattr(e, "exit_code", 2))
         # One line, as for every other error: Click would print the usage, a hint and a blank line first
         context = getattr(e, "ctx", None)
         where = f" (see 'searcher {context.info_name} --help')" if context is not None and context.parent else ""

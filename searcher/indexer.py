@@ -298,6 +298,7 @@ def index_paths(
     known = known_files(ix)
     summary = IndexSummary()
     seen: set[str] = set()
+    unlisted: set[str] = set()
     new = [f for f, _ in files if str(f) not in known]
     digests = incremental.digests(files, settings.part_bytes)  # of the files read in parts
     changed = [k for k, d in digests.items() if known.get(k, ("",))[0] != d]
@@ -318,6 +319,8 @@ def index_paths(
         for item in pool:
             key = item.key
             seen.add(key)
+            if item.skip is not None and os.path.isdir(key) and not os.path.islink(key):
+                unlisted.add(key)  # a folder refused: it could not be listed
             if item.part == 0:  # a file read in parts counts once
                 done += 1
             if progress:
@@ -347,7 +350,7 @@ def index_paths(
         # A folder that could not be listed (permissions) was yielded, and refused, as an item of
         # its own: the files known under it are not gone, only out of sight this run.
         gone = [p for p in known if p not in seen and any(_is_under(p, r) for r in roots)
-                and not any(str(folder) in seen for folder in Path(p).parents)]
+                and not any(str(folder) in unlisted for folder in Path(p).parents)]
         if gone:
             writer = batches.get()
             for p in gone:
@@ -442,10 +445,11 @@ def _clusters(clusterer: Clusterer, item: Prepared, from_file: bool = False) -> 
     """The cluster of each article of ``item``. A story of its own is keyed by the article's id,
     which is unique among articles added in code (a new one replaces the old); ids read from
     files are not (two dumps that number their records 1, 2, ..., or ``wire.txt`` in two folders
-    indexed), so theirs is qualified with the file's path: unrelated articles that share an id
-    must not fold into one story."""
-    if from_file:
-        return [clusterer.assign(f"{r.id}@{item.key}", r.sig, r.day) for r in item.articles]
+    indexed, or one file twice), so theirs is qualified with the file's path and the record's
+    place in it: unrelated articles that share an id must not fold into one story."""
+    if from_file:  # the record's place in its file too: one file may give an id twice
+        return [clusterer.assign(f"{r.id}@{item.key}#{item.part}.{n}", r.sig, r.day)
+                for n, r in enumerate(item.articles)]
     return [clusterer.assign(r.id, r.sig, r.day) for r in item.articles]
 
 

@@ -9,6 +9,7 @@ import csv
 import html
 import io
 import json
+import unicodedata
 from datetime import datetime
 
 from rich.text import Text
@@ -181,6 +182,19 @@ def summary_text(summary: IndexSummary, index_path: str, show_skips: int = 20) -
     return "\n".join(lines)
 
 
+def _no_controls(text: str) -> str:
+    """``text`` with its control characters (C0 and C1: ESC, line breaks) escaped, and every
+    other character as written (a soft hyphen, a right-to-left mark, an emoji joiner).
+
+    >>> _no_controls("esc\x1b[31m"), _no_controls("Bundes\u00adtag") == "Bundes\u00adtag"
+    ('esc\\\\x1b[31m', True)
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) == "Cc" else ch
+                   for ch in text)
+
+
 def _one_line(text: str) -> str:
     """``text`` with control characters escaped: a file may be named ``a\\nb.txt``, and a skip
     must stay one line of the report.
@@ -220,7 +234,7 @@ def page_text(page: ResultPage) -> Text:
         out.append(f"{hit.rank}. ")
         # Ids and titles may come from file names, which may hold any byte but "/": escaped,
         # so that a name with terminal escape codes cannot drive the user's terminal
-        out.append(_one_line(hit.title or hit.id), style="bold")
+        out.append(_no_controls(hit.title or hit.id), style="bold")
         out.append("\n   ")
         meta = [_day(hit.date) or "no date", f"score {hit.score:.2f}"]
         if hit.places:
@@ -231,7 +245,7 @@ def page_text(page: ResultPage) -> Text:
             snippet.stylize("bold yellow", span.start, span.end)
         out.append_text(snippet)
         more = f"  (and {hit.similar} similar)" if hit.similar else ""
-        out.append(f"\n   {_one_line(hit.id)}{more}\n", style="dim")
+        out.append(f"\n   {_no_controls(hit.id)}{more}\n", style="dim")
         if hit.explanation is not None:
             out.append(explanation_text(hit.explanation, depth=2) + "\n", style="dim")
         out.append("\n")
@@ -265,9 +279,9 @@ def _histogram(facets: Facets, width: int = 40, rows: int = 24) -> str:
 def article_text(article: Article) -> str:
     """An article in full, with its facets, for ``searcher show``."""
     head = [
-        _one_line(article.title),
+        _no_controls(article.title),
         "",
-        f"id:        {_one_line(article.id)}",
+        f"id:        {_no_controls(article.id)}",
         f"date:      {_day(article.date) or 'none'}",
         f"places:    {', '.join(article.places) or '-'}",
         f"countries: {', '.join(article.countries) or '-'}",
@@ -275,7 +289,7 @@ def article_text(article: Article) -> str:
     ]
     for label, value in (("source", article.source), ("url", article.url), ("path", article.path)):
         if value:
-            head.append(f"{label + ':':<10} {_one_line(value)}")
+            head.append(f"{label + ':':<10} {_no_controls(value)}")
     return "\n".join(head) + "\n\n" + article.body
 
 

@@ -79,8 +79,8 @@ def build_schema() -> Schema:
         # over a large result set read one small value per document and no stored fields.
         facets=COLUMN(columns.VarBytesColumn()),
         # Near-duplicate stories (wire copy republished) share a cluster: the id of the
-        # first article of it that was indexed, with the path of its file for one read
-        # from a file (``id@path``: ids from files may repeat). ``minhash`` is the
+        # first article of it that was indexed, with the path of its file and its place
+        # there for one read from a file (``id@path#part.n``: ids from files may repeat). ``minhash`` is the
         # signature that finds and confirms them (see ``searcher.committed``).
         cluster=ID(stored=True, sortable=True),
         minhash=COLUMN(columns.VarBytesColumn()),

@@ -235,3 +235,20 @@ def test_terminal_escapes_in_a_file_name_never_reach_the_terminal(tmp_path):
     for result in (run("query", "story", "--index", index), run("show", name, "--index", index)):
         assert result.exit_code == 0 and "\x1b" not in result.output
         assert "esc\\x1b[31mred\\x1b[0m.txt" in result.output
+
+
+def test_titles_keep_their_unicode_as_written(tmp_path):
+    # Escaping what is not a control character garbled ordinary text: a soft hyphen, a
+    # right-to-left mark and an emoji joiner came out as \xad, \u200f and \u200d
+    folder, index = tmp_path / "news", str(tmp_path / "ix")
+    folder.mkdir()
+    title = "Bundes\u00adtag stimmt zu \u200fعربي 👨\u200d👩"
+    (folder / "t.jsonl").write_text(json.dumps({"id": "t1", "title": title, "body": "The vote in Berlin."}) + "\n")
+    assert run("index", str(folder), "--index", index).exit_code == 0
+    for result in (run("query", "vote", "--index", index), run("show", "t1", "--index", index)):
+        assert result.exit_code == 0 and title in result.output
+
+
+def test_a_bare_command_prints_its_help(tmp_path):
+    bare = _cli(cwd=tmp_path)
+    assert bare.returncode == 2 and bare.stderr.startswith("Usage: searcher") and "searcher: Usage" not in bare.stderr

@@ -83,7 +83,8 @@ def test_unrelated_articles_that_share_an_id_are_separate_stories(tmp_path, gaze
     folder.mkdir()
     (years / "2019").mkdir(parents=True)
     (years / "2020").mkdir()
-    (folder / "a.jsonl").write_text('{"id": "1", "title": "Alpha story", "body": "Missiles hit Erbil."}\n')
+    (folder / "a.jsonl").write_text('{"id": "1", "title": "Alpha story", "body": "Missiles hit Erbil."}\n'
+                                    '{"id": "1", "title": "Gamma story", "body": "An election in Mosul."}\n')
     (folder / "b.jsonl").write_text('{"id": "1", "title": "Beta story", "body": "Oil rose in Kuwait."}\n')
     # ... and ids made of a path relative to the folder indexed: "wire.txt" in each
     (years / "2019" / "wire.txt").write_text("Floods story\n\nRain fell on Basra for a week.\n")
@@ -91,8 +92,8 @@ def test_unrelated_articles_that_share_an_id_are_separate_stories(tmp_path, gaze
     ix = searcher.Index.create(tmp_path / "ix", gazetteer=gazetteer)
     ix.add(folder, years / "2019", years / "2020")
     found = ix.search("story", limit=10)
-    assert sorted(h.id for h in found.hits) == ["1", "1", "wire.txt", "wire.txt"]
-    assert found.total == found.stories == 4 == len(found.hits)
+    assert sorted(h.id for h in found.hits) == ["1", "1", "1", "wire.txt", "wire.txt"]  # one file gives "1" twice
+    assert found.total == found.stories == 5 == len(found.hits)
     assert all(h.similar == 0 for h in found.hits)
     # A copy still joins its story, whatever its id
     (folder / "c.jsonl").write_text('{"id": "9", "title": "Alpha story", "body": "Missiles hit Erbil."}\n')

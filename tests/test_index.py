@@ -476,6 +476,14 @@ def test_a_folder_that_cannot_be_listed_keeps_its_articles(tmp_path, monkeypatch
     monkeypatch.setattr(os, "scandir", scandir)
     (folder / "locked" / "2.txt").unlink()  # listed again: what is gone from it goes
     assert ix.add(folder).removed == 1 and len(ix) == 3
+    # A folder replaced by a file (or a dangling link) is gone, with its articles: only a folder
+    # that could not be listed keeps them
+    for i in range(2):
+        (folder / "locked" / f"{i}.txt").unlink()
+    (folder / "locked").rmdir()
+    (folder / "locked").write_text("Now a file\n\nAbout something else in Mosul.\n")
+    summary = ix.add(folder)
+    assert summary.removed == 2 and ix.search("Kuwait").total == 0 and len(ix) == 1
 
 
 def test_an_empty_index_has_stats_and_counts_no_stories(tmp_path):

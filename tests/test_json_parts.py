@@ -218,3 +218,33 @@ def test_the_scan_reads_across_blocks_of_any_size(tmp_path_factory, monkeypatch,
     assert merged[0] == [a for a in expected[0] if a["id"] not in gone]
     assert [s for s in merged[1] if not s[1].startswith("record too large")] == [
         s for s in expected[1] if s[0] not in gone]
+
+
+def test_a_path_the_scan_cannot_follow_is_read_whole_not_lost(tmp_path, monkeypatch):
+    # A key yajl decodes otherwise than json.loads (a lone surrogate), or a key longer than a
+    # record on the way to the list, made the file "invalid json": 0 articles where reading whole
+    # gives them all. Found before any part, the file is now read whole.
+    members = ", ".join(f'{{"title": "Story {i}", "body": "Floods in Basra {i}."}}' for i in range(20))
+    for name, data, limit in [
+        ("surrogate.json", ('{"feed \\ud83d": [' + members + "]}").encode(), 1 << 20),
+        ("longkey.json", ('{"meta": 1, "' + "k" * 3000 + '": 2, "articles": [' + members + "]}").encode(), 1000),
+    ]:
+        monkeypatch.setattr(searcher.readers.jsonparts, "_BLOCK", 64)
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(ReadWhole):
+            list(parts(path, "h", 100, limit))
+        assert len(read_bytes(data, name, name).articles) == 20
+
+
+def test_the_first_pass_keeps_a_bounded_number_of_keys(tmp_path, monkeypatch):
+    # Every key of the top four levels was kept: a 12 MB file of nested keys took more memory
+    # than reading it whole
+    monkeypatch.setattr(searcher.readers.jsonparts, "MAX_KEYS", 1000)
+    nested = {f"a{i}": {f"b{j}": {f"c{k}": k for k in range(20)} for j in range(20)} for i in range(20)}
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({"articles": [{"title": "A", "body": "B"}], "x": nested}))
+    with pytest.raises(ReadWhole):
+        records_path(lambda: opened(path), 1 << 20)
+    path.write_text(json.dumps({"articles": [{"title": "A", "body": "B"}], "x": nested["a0"]["b0"]}))
+    assert records_path(lambda: opened(path), 1 << 20) == ["articles"]

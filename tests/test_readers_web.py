@@ -338,3 +338,11 @@ def test_a_page_nested_past_256_elements_keeps_all_its_text() -> None:
              + "".join(f"<font size=2><p>Paragraph {i} has text." for i in range(400)) + "</body></html>")
     body = read_bytes(fonts.encode(), "f.html", "f.html").articles[0].body
     assert body.count("Paragraph") == 400 and body.endswith("Paragraph 399 has text.")
+
+
+def test_a_page_nested_past_even_the_raised_limit_keeps_its_text() -> None:
+    # libxml2 allows 2,048 levels when asked: past that, the inline tags, which carry no text, go
+    fonts = ("<html><head><title>Font page</title></head><body>"
+             + "".join(f"<font size=2><p>Paragraph {i} has text." for i in range(3000)) + "</body></html>")
+    body = read_bytes(fonts.encode(), "f.html", "f.html").articles[0].body
+    assert body.count("Paragraph") == 3000

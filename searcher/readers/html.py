@@ -91,7 +91,10 @@ def html_article(
     if too_deep:
         # Old pages leave tags unclosed (<font size=2><p>... for each paragraph): past 256 nested
         # elements libxml2 dropped the rest of the page, and trafilatura, parsing it so too, with it.
-        tree = parse_html(text, deep=True)
+        tree, still = _parse(text, True)
+        if still:  # past even the 2,048 it then allows: the inline tags go, which carry no text
+            text = _INLINE_TAGS.sub("", text)
+            tree = parse_html(text, deep=True)
     meta = page_metadata(tree) if tree is not None else {}
     # no tree: nothing but white space; a deep page goes to trafilatura parsed (it changes the tree)
     extracted = {} if tree is None else _trafilatura(_trafilatura_tree(text) if too_deep else text)
@@ -168,7 +171,7 @@ def _parse(text: str, deep: bool) -> tuple[Any | None, bool]:
         tree = lxml.html.document_fromstring(_XML_UNSAFE.sub("", text).encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.ParserError, ValueError):
         return None, False  # "Document is empty"
-    return tree, any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+    return tree, any("depth" in e.message.lower() for e in parser.error_log if e.type_name != "HTML_UNKNOWN_TAG")
 
 
 def page_metadata(tree: Any) -> dict[str, Any]:
@@ -254,6 +257,9 @@ def _ld_objects(value: object, depth: int = 0) -> Iterator[dict[str, Any]]:
         yield value
         if "@graph" in value:
             yield from _ld_objects(value["@graph"], depth + 1)
+
+
+_INLINE_TAGS = re.compile(r"</?(?:font|span|b|i|u|s|em|strong|small|big|tt|sub|sup|basefont|center)\b[^<>]*>", re.I)
 
 
 def _trafilatura_tree(text: str) -> Any:

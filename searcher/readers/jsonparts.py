@@ -53,7 +53,8 @@ from searcher.readers.jsonfmt import LIST_KEYS, MAX_WRAPPERS
 #: The deepest nesting streamed: json.loads refuses a document nested much deeper (Python's
 #: recursion limit), as reading whole will say.
 MAX_DEPTH = 200
-#: Keys of one object looked at in the first pass: a wrapper with more is no wrapper.
+#: Keys of the top objects kept in the first pass, in all: a document with more has no wrapper
+#: worth the memory, and is read whole.
 MAX_KEYS = 100_000
 _BLOCK = 1 << 20  # yajl re-reads a token that spans its buffers: 64 KB ones made a 32 MB string take 3 s
 _SAMPLE = 1 << 20  # what decides whether a file is binary, as for a file read whole
@@ -147,7 +148,9 @@ def _marked(events: Iterator[tuple[str, object]], watched: _Watched) -> Iterator
         yield event
 
 
-def _shape(events: Iterator[tuple[str, object]], event: tuple[str, object], depth: int) -> _List | _Map | None:
+def _shape(events: Iterator[tuple[str, object]], event: tuple[str, object], depth: int,
+           budget: list[int] | None = None) -> _List | _Map | None:
+    budget = [MAX_KEYS] if budget is None else budget
     kind = event[0]
     if kind == "start_map":
         if depth > MAX_WRAPPERS:
@@ -160,9 +163,10 @@ def _shape(events: Iterator[tuple[str, object]], event: tuple[str, object], dept
             key = str(value)  # map_key
             if key in found.keys:
                 raise ReadWhole("a key repeated")  # json.loads keeps the last
-            if len(found.keys) >= MAX_KEYS:
-                raise ReadWhole("an object of too many keys")
-            found.keys[key] = _shape(events, next(events), depth + 1)
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise ReadWhole("objects of too many keys")
+            found.keys[key] = _shape(events, next(events), depth + 1, budget)
         raise ReadWhole("unterminated")
     if kind == "start_array":
         found_list = _List()
@@ -346,9 +350,8 @@ class _Scanner:
         self._pos = colon + 1
         return key
 
-    def members(self, path: list[str]) -> Iterator[tuple[bytes | None, int]]:
-        """Each member of the list at ``path`` (keys from the top) as (its bytes, its size), or
-        (None, its size) for one over the limit."""
+    def _find(self, path: list[str]) -> None:
+        """Into the list at ``path``: the scan is then after its '['."""
         for name in path:
             if self._token() != 0x7B:  # '{'
                 raise _Changed("an object expected")
@@ -357,6 +360,16 @@ class _Scanner:
                     raise _Changed(f"no key {name!r}")
         if self._token() != 0x5B:  # '['
             raise _Changed("a list expected")
+
+    def members(self, path: list[str]) -> Iterator[tuple[bytes | None, int]]:
+        """Each member of the list at ``path`` (keys from the top) as (its bytes, its size), or
+        (None, its size) for one over the limit."""
+        try:
+            self._find(path)
+        except _Changed as error:
+            # Nothing is given yet: a path the scan cannot follow as pass 1 saw it (a key yajl
+            # decodes otherwise than json.loads, a key or a space longer than a record) is read whole
+            raise ReadWhole(str(error)) from None
         while True:
             self._keep, self._dropped = self._pos, 0
             char = self._to_delimiter()
