@@ -19,6 +19,9 @@ from whoosh.index import FileIndex
 from searcher.readers.jsonparts import ReadWhole
 from searcher.readers.parts import Part, complete_hash, file_hash, parts, record_file, splits
 
+#: new files of at least this many bytes in all get a compact gazetteer (``Index.gazetteer``)
+LARGE_RUN_BYTES = 32 * 2**20
+
 
 def known_files(ix: FileIndex) -> dict[str, tuple[str, int]]:
     """path -> (hash, number of live articles) of what the index holds now; the hash is ""
@@ -95,3 +98,23 @@ def items(files: list[tuple[Path, str]], known: dict[str, tuple[str, int]], dige
                 yield file, rel  # read whole, which says why it cannot be
             else:  # said, and the file read again next run (it has no last part)
                 yield file, rel, Part(digest, given.index + 1, error=f"cannot read on: {error.strerror or error}")
+
+
+def large(files: list[Path]) -> bool:
+    """True when ``files`` hold at least :data:`LARGE_RUN_BYTES`: a run worth a compact gazetteer."""
+    total = 0
+    for file in files:
+        try:
+            total += os.stat(file).st_size
+        except OSError:
+            continue  # read, and refused with its reason, later
+        if total >= LARGE_RUN_BYTES:
+            return True
+    return False
+
+
+def is_under(path: str, root: Path) -> bool:
+    # Strings, not Path.parents: this runs for every file listed, and a Path and its parents
+    # cost more than reading a small file. Both are absolute and normalised (paths resolved).
+    top = str(root)
+    return path == top or path.startswith(top if top.endswith(os.sep) else top + os.sep)

@@ -30,7 +30,7 @@ from searcher.committed import Committed
 from searcher.documents import Documents
 from searcher.extract import Gazetteer, extract
 from searcher.extract.cache import default_cache_dir
-from searcher.incremental import known_files
+from searcher.incremental import is_under, known_files, large
 from searcher.merging import merge_tiered
 from searcher.model import (
     Article,
@@ -55,8 +55,6 @@ Progress = Callable[[int, int, str], None]
 COMMITTING = "(writing the index)"
 #: add_articles calls with fewer articles than this are indexed without worker processes
 SMALL_RUN = 64
-#: new files of at least this many bytes in all get a compact gazetteer (``Index.gazetteer``)
-LARGE_RUN_BYTES = 32 * 2**20
 
 
 @dataclass
@@ -294,7 +292,7 @@ def index_paths(
     roots = [Path(p).resolve() for p in paths]
     own = Path(ix.storage.folder).resolve()
     # "searcher index ." from a project's root must not read the index's own files.
-    files = [(f, rel) for f, rel in iter_files(roots) if not _is_under(str(f), own)]
+    files = [(f, rel) for f, rel in iter_files(roots) if not is_under(str(f), own)]
     known = known_files(ix)
     summary = IndexSummary()
     seen: set[str] = set()
@@ -305,7 +303,7 @@ def index_paths(
     if new or changed:
         # Loaded before the workers fork, so that they share it; a run whose files are all
         # known may have nothing to read, and then does not pay for it.
-        gazetteer = once(partial(gazetteer, compact=_large(new)))
+        gazetteer = once(partial(gazetteer, compact=large(new)))
         gazetteer()
     prepare = preparer(known, gazetteer, settings, Documents(ix.schema), _read_capped)
     with _Batches(ix, settings) as batches, _committed(ix, batches) as committed, _collector_paused():
@@ -349,7 +347,7 @@ def index_paths(
         summary.removed += sum(max(0, known[key][1] - n) for key, n in fresh.items() if key in known)
         # A folder that could not be listed (permissions) was yielded, and refused, as an item of
         # its own: the files known under it are not gone, only out of sight this run.
-        gone = [p for p in known if p not in seen and any(_is_under(p, r) for r in roots)
+        gone = [p for p in known if p not in seen and any(is_under(p, r) for r in roots)
                 and not any(str(folder) in unlisted for folder in Path(p).parents)]
         if gone:
             writer = batches.get()
@@ -428,19 +426,6 @@ def add_articles(
     return summary
 
 
-def _large(files: list[Path]) -> bool:
-    """True when ``files`` hold at least :data:`LARGE_RUN_BYTES`: a run worth a compact gazetteer."""
-    total = 0
-    for file in files:
-        try:
-            total += os.stat(file).st_size
-        except OSError:
-            continue  # read, and refused with its reason, later
-        if total >= LARGE_RUN_BYTES:
-            return True
-    return False
-
-
 def _clusters(clusterer: Clusterer, item: Prepared, from_file: bool = False) -> list[str]:
     """The cluster of each article of ``item``. A story of its own is keyed by the article's id,
     which is unique among articles added in code (a new one replaces the old); ids read from
@@ -511,10 +496,3 @@ def _read_capped(file: Path, max_bytes: int) -> bytes:
         # The index keeps each file's path, as UTF-8, to find the file again on the next run.
         raise ReadError("the file name is not valid UTF-8; rename the file to index it") from None
     return read_capped(file, max_bytes)
-
-
-def _is_under(path: str, root: Path) -> bool:
-    # Strings, not Path.parents: this runs for every file listed, and a Path and its parents
-    # cost more than reading a small file. Both are absolute and normalised (paths resolved).
-    top = str(root)
-    return path == top or path.startswith(top if top.endswith(os.sep) else top + os.sep)

@@ -124,14 +124,14 @@ def test_a_few_articles_are_indexed_without_workers(tmp_path, gazetteer):
 
 
 def test_large_runs_are_told_apart_by_their_bytes(tmp_path):
-    from searcher import indexer
+    from searcher import incremental
 
     small, large = tmp_path / "small.txt", tmp_path / "large.txt"
     small.write_text("Oil prices rose.")
     with open(large, "wb") as f:
-        f.truncate(indexer.LARGE_RUN_BYTES)  # sparse: its size, without the disk
-    assert not indexer._large([small, tmp_path / "gone.txt"])
-    assert indexer._large([small, large])
+        f.truncate(incremental.LARGE_RUN_BYTES)  # sparse: its size, without the disk
+    assert not incremental.large([small, tmp_path / "gone.txt"])
+    assert incremental.large([small, large])
 
 
 def test_a_structure_built_apart_comes_back_whole():
