@@ -17,7 +17,7 @@ from searcher.model import ReadError, Skip
 from searcher.readers.base import ReadResult
 from searcher.readers.csvfmt import read_csv
 from searcher.readers.feeds import read_feed
-from searcher.readers.gzipfmt import gunzip, size_text
+from searcher.readers.gzipfmt import gunzip, too_large
 from searcher.readers.html import read_html
 from searcher.readers.jsonfmt import read_json, read_json_lines
 from searcher.readers.sgml import read_sgml
@@ -106,7 +106,7 @@ def read_bytes(data: bytes, name: str, rel: str, *, max_bytes: int = DEFAULT_MAX
     if reader is None:
         raise _unsupported(name)
     if len(data) > max_bytes:
-        raise ReadError(f"file too large: {size_text(len(data))} (limit {size_text(max_bytes)})")
+        raise ReadError(too_large("file", len(data), max_bytes))
     if layers == 1 and fmt in _READS_GZIP:
         layers = 0
     for _ in range(layers):
@@ -150,7 +150,7 @@ def read_capped(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     if not is_supported(path.name):
         raise _unsupported(path.name)
     if info.st_size > max_bytes:
-        raise ReadError(_too_large(info.st_size, max_bytes))
+        raise ReadError(too_large("file", info.st_size, max_bytes))
     try:
         # O_NONBLOCK: a fifo put in the file's place since the stat must not make open wait for a writer
         with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
@@ -162,12 +162,10 @@ def read_capped(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     except OSError as error:
         raise ReadError(_os_reason(error, path)) from None
     if len(data) > max_bytes:
-        raise ReadError(_too_large(len(data), max_bytes))
+        raise ReadError(too_large("file", len(data), max_bytes))
     return data
 
 
-def _too_large(size: int, max_bytes: int) -> str:
-    return f"file too large: {size_text(size)} (limit {size_text(max_bytes)})"
 
 
 def _os_reason(error: OSError, path: Path | None = None) -> str:

@@ -62,6 +62,15 @@ def gunzip_stream(source: BinaryIO, most: int = _CHUNK) -> Iterator[bytes]:
             break  # zero padding or trailing junk after the last member, as gzip(1) allows
 
 
+def too_large(what: str, size: int, limit: int) -> str:
+    """Why ``what`` (a file, a record) of ``size`` bytes is refused.
+
+    >>> too_large("record", 12_000, 4096)
+    'record too large: 12 KB (limit 4096 bytes)'
+    """
+    return f"{what} too large: {size_text(size)} (limit {size_text(limit)})"
+
+
 def size_text(n: int) -> str:
     """A byte count for people.
 

@@ -156,7 +156,7 @@ def _codec(label: str | None) -> str | None:
 
 def parse_html(text: str, *, deep: bool = False) -> Any | None:
     """Parse HTML with lxml's forgiving parser (truncated pages too); None when there is nothing.
-    ``deep`` lifts libxml2's limit of 256 nested elements (see :func:`_too_deep`)."""
+    ``deep`` lifts libxml2's limit of 256 nested elements to 2,048 (see :func:`_parse`)."""
     return _parse(text, deep)[0]
 
 

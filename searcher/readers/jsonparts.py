@@ -47,7 +47,7 @@ import ijson
 from searcher.model import ReadError
 from searcher.readers.base import ALL_KEYS, normalise_key
 from searcher.readers.encoding import decode
-from searcher.readers.gzipfmt import size_text
+from searcher.readers.gzipfmt import too_large
 from searcher.readers.jsonfmt import LIST_KEYS, MAX_WRAPPERS
 
 #: The deepest nesting streamed: json.loads refuses a document nested much deeper (Python's
@@ -238,7 +238,7 @@ def json_parts(open_source: Callable[[], AbstractContextManager[BinaryIO]], part
                     yield first, b"".join(held), size, ""
                     first, held, size = done, [], 0
                 if member is None:
-                    yield done, b"", length, f"record too large: {size_text(length)} (limit {size_text(max_bytes)})"
+                    yield done, b"", length, too_large("record", length, max_bytes)
                     first = done + 1
                     continue
                 line = member.replace(b"\n", b" ").replace(b"\r", b" ") + b"\n"

@@ -43,7 +43,7 @@ from searcher.model import ReadError
 from searcher.readers.base import ReadResult
 from searcher.readers.csvfmt import blank, csv_rows, delimiter_of, header_problem, read_csv
 from searcher.readers.encoding import decode
-from searcher.readers.gzipfmt import gunzip_stream, size_text
+from searcher.readers.gzipfmt import gunzip_stream, too_large
 from searcher.readers.jsonfmt import read_json_lines
 from searcher.readers.jsonparts import json_parts
 
@@ -322,7 +322,7 @@ def _line_parts(source: BinaryIO, digest: str, part_bytes: int, max_bytes: int) 
                 held.append(line)
                 size += length
             else:
-                yield Part(digest, index, lines + 1, b"", length, error=_too_large("record", length, max_bytes))
+                yield Part(digest, index, lines + 1, b"", length, error=too_large("record", length, max_bytes))
                 index, first = index + 1, lines + 2
             lines += 1
     except ReadError as error:  # the gzip stream broke: what came before it stands
@@ -434,11 +434,9 @@ def _rest(source: BinaryIO | io.TextIOWrapper, digest: str, index: int, first: i
             size += len(chunk)
     except ReadError as error:
         return Part(digest, index, first, size=size, error=str(error))
-    return Part(digest, index, first, b"", size, header, error=_too_large(what, size, max_bytes))
+    return Part(digest, index, first, b"", size, header, error=too_large(what, size, max_bytes))
 
 
-def _too_large(what: str, size: int, limit: int) -> str:
-    return f"{what} too large: {size_text(size)} (limit {size_text(limit)})"
 
 
 def read_part(name: str, rel: str, part: Part, max_bytes: int | None = None) -> ReadResult:
@@ -447,7 +445,7 @@ def read_part(name: str, rel: str, part: Part, max_bytes: int | None = None) -> 
     if part.error:
         raise ReadError(part.error)
     if max_bytes is not None and part.size > max_bytes or len(part.data) < part.size:
-        raise ReadError(_too_large("record", part.size, max_bytes or part.size))
+        raise ReadError(too_large("record", part.size, max_bytes or part.size))
     fmt = _format(name)[0]
     # The file's head was judged (not binary) when it was cut into parts; a JSON document's
     # were made JSON Lines (ASCII)
