@@ -74,7 +74,7 @@ class IndexSettings:
     #: of a longer one is cut (at a word break) and the run reports it. News runs to some
     #: 50,000 characters; analysing one takes about 60 bytes of memory a character.
     max_article_chars: int = 1_000_000
-    #: JSON Lines and CSV files over twice this size are read in parts of about this many
+    #: JSON Lines, CSV and JSON files over twice this size are read in parts of about this many
     #: bytes, each by whichever worker is free, rather than whole (:mod:`searcher.readers.parts`)
     part_bytes: int = PART_BYTES
     #: the memory an indexing run may use, in MB: the writer commits early rather than

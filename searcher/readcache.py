@@ -30,11 +30,11 @@ def column(reader: IndexReader, name: str):
     """The values of column ``name`` by document number (a list or a column reader), kept
     per reader: opening a column reader reads every segment's table of offsets, which cost
     more than the rest of a typical query's facet counting."""
-    if reader.doc_count_all() == 0:
-        return []  # Whoosh's reader of an empty index has no columns at all (NotImplementedError)
     cached = _COLUMNS.setdefault(reader, {})
     values = cached.get(name)
     if values is None:
+        if reader.doc_count_all() == 0:
+            return []  # Whoosh's reader of an empty index has no columns at all (NotImplementedError)
         values = reader.column_reader(name)
         if reader.doc_count_all() <= LISTED_COLUMN_DOCS:
             values = list(values)
