@@ -328,6 +328,8 @@ class Clusterer:
         # Keys of remembered articles, oldest first, with the entry they were stored with: an
         # evicted article's key is dropped only if no later article has taken it over.
         self._order: deque[tuple[list[bytes], tuple[str, bytes, int | None]]] = deque()
+        #: how many articles were forgotten to keep within ``memory``
+        self.forgotten = 0
 
     def assign(self, article_id: str, sig: bytes, day: int | None = None) -> str:
         """The cluster id of the article ``article_id`` with signature ``sig``; remembers it.
@@ -367,6 +369,7 @@ class Clusterer:
         self._order.append((keys, entry))
         while len(self._order) > self.memory:
             old_keys, old_entry = self._order.popleft()
+            self.forgotten += 1
             for k in old_keys:
                 if self._by_key.get(k) is old_entry:
                     del self._by_key[k]

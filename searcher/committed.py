@@ -8,6 +8,10 @@ one day at a time, as the run needs them. Nothing of this is stored in the index
 writing slower), and the memory it takes grows with the days a run touches, not
 with the index.
 
+The segments a run has itself committed can be left out (``renew(..., ours=...)``):
+while the run remembers every article it assigned, looking them up again in the index
+finds nothing new, and on a fresh index it was all the lookup did.
+
 An undated article is compared with the most recent committed undated articles
 (at most ``max_undated``), and a dated article with those too; an undated article
 is not compared with every dated article of the index.
@@ -16,6 +20,7 @@ is not compared with every dated article of the index.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Set
 from datetime import date, datetime, timedelta
 
 from whoosh import query as wq
@@ -46,21 +51,41 @@ class Committed:
         self.max_days = max_days
         self.max_undated = max_undated
         self._days: OrderedDict[int, dict[bytes, list[Entry]]] = OrderedDict()
-        self._read(searcher)
+        self._read(searcher, frozenset())
 
-    def _read(self, searcher: Searcher) -> None:
+    def _read(self, searcher: Searcher, ours: Set[str]) -> None:
         self.searcher = searcher
         reader = searcher.reader()
-        self.empty = reader.doc_count() == 0 or not reader.has_column("minhash")
+        leaves = reader.leaf_readers() or [(reader, 0)]
+        # document numbers of the left-out segments, as (start, stop) ranges
+        self._left_out = [(base, base + leaf.doc_count_all()) for leaf, base in leaves
+                          if leaf.segment() is not None and leaf.segment().segment_id() in ours]
+        self._reset()
+
+    def _reset(self) -> None:
+        reader = self.searcher.reader()
+        kept = reader.doc_count_all() - sum(stop - start for start, stop in self._left_out)
+        self.empty = reader.doc_count() == 0 or kept == 0 or not reader.has_column("minhash")
         self._days.clear()
         self._undated: dict[bytes, list[Entry]] | None = None
 
-    def renew(self, searcher: Searcher) -> None:
+    @property
+    def leaves_out(self) -> bool:
+        """True while some segments are left out of the lookups."""
+        return bool(self._left_out)
+
+    def include_all(self) -> None:
+        """Leave no segment out from now on (until the next :meth:`renew`)."""
+        self._left_out = []
+        self._reset()
+
+    def renew(self, searcher: Searcher, ours: Set[str] = frozenset()) -> None:
         """Read ``searcher`` from now on, and close the one before. A run that commits as it
         goes must: a commit's merges remove the files of the segments they merged, and the
-        old searcher's column readers then fail (IndexError) or read the wrong segment."""
+        old searcher's column readers then fail (IndexError) or read the wrong segment.
+        The segments whose ids are in ``ours`` are left out of every lookup."""
         self.searcher.close()
-        self._read(searcher)
+        self._read(searcher, ours)
 
     def __call__(self, keys: list[bytes], day: int | None) -> list[Entry]:
         if self.empty:
@@ -97,7 +122,9 @@ class Committed:
 
     def _table(self, q: wq.Query, day: int | None, limit: int | None) -> dict[bytes, list[Entry]]:
         reader = self.searcher.reader()
-        docnums = [d for d in q.docs(self.searcher) if not reader.is_deleted(d)]
+        left_out = self._left_out
+        docnums = [d for d in q.docs(self.searcher) if not reader.is_deleted(d)
+                   and not any(start <= d < stop for start, stop in left_out)]
         if limit is not None:
             docnums = docnums[-limit:]  # the most recently indexed
         clusters, minhashes = reader.column_reader("cluster"), reader.column_reader("minhash")

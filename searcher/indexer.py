@@ -3,13 +3,12 @@
 A file's articles are identified by the file's absolute path and compared by a
 hash of its bytes, so a second run over the same folder reads only new and
 changed files, re-indexes their articles, and removes those of files that are gone.
-Work is committed every ``batch_size`` articles: a run that is killed keeps what
-it committed, and the next run redoes only the rest.
+Work is committed in batches (:mod:`searcher.batches`): a run that is killed keeps
+what it committed, and the next run redoes only the rest.
 """
 
 from __future__ import annotations
 
-import errno
 import gc
 import hashlib
 import os
@@ -21,22 +20,19 @@ from functools import partial
 from itertools import chain, islice
 from pathlib import Path
 
-from whoosh.index import FileIndex, LockError, clean_files
-from whoosh.writing import OPTIMIZE
+from whoosh.index import FileIndex
 
 from searcher import incremental
+from searcher.batches import Batches
 from searcher.clusters import Clusterer
 from searcher.committed import Committed
 from searcher.documents import Documents
 from searcher.extract import Gazetteer, extract
 from searcher.extract.cache import default_cache_dir
 from searcher.incremental import is_under, known_files, large
-from searcher.merging import merge_tiered
 from searcher.model import (
     Article,
-    IndexLockedError,
     IndexSummary,
-    IndexWriteError,
     OptimizeSummary,
     ReadError,
     naive_utc,
@@ -46,8 +42,7 @@ from searcher.pipeline import Prepared, once, preparer, ready, sign
 from searcher.readers import iter_files, read_capped
 from searcher.readers.dates import MAX_YEAR, MIN_YEAR
 from searcher.readers.parts import PART_BYTES
-from searcher.segwriter import SegmentWriter
-from searcher.writers import SegmentPool, give_back_memory
+from searcher.writers import SegmentPool
 
 #: progress(files_done, files_total, what): ``what`` is the file being read, or
 #: ``COMMITTING`` while the last batch is written
@@ -103,178 +98,6 @@ class IndexSettings:
         return max(1000, self.memory_mb * 1024 * 1024 // 8 // 1800)
 
 
-class _Batches:
-    """The run's locked writer, which commits every ``batch_size`` articles what ``pool``
-    wrote, with this writer's own deletions and merges, and starts a new one."""
-
-    def __init__(self, ix: FileIndex, settings: IndexSettings) -> None:
-        self.ix = ix
-        self.settings = settings
-        self.pending = 0
-        self.writer: SegmentWriter | None = None
-        #: where the articles are written; the writer adopts its segments at each commit
-        self.pool: SegmentPool | None = None
-        # the last flush collected this process's garbage already (while the workers wrote)
-        self._collected = False
-        self._lock = None  # the writer's lock, released by this object rather than by Whoosh
-        #: called after each commit (the run's reader of committed articles is renewed)
-        self.on_commit: Callable[[], None] | None = None
-
-    def get(self) -> SegmentWriter:
-        if self.writer is None:
-            wait = self.settings.lock_wait
-            try:
-                self.writer = self._open(timeout=0)
-            except LockError:
-                if wait <= 0:
-                    raise IndexLockedError(
-                        f"the index at {self.ix.storage.folder} is being written by another process; "
-                        "try again later, or wait for it (--wait SECONDS)"
-                    ) from None
-                if self.settings.on_lock_wait:
-                    self.settings.on_lock_wait(wait)
-                try:
-                    self.writer = self._open(timeout=wait)
-                except LockError:
-                    raise IndexLockedError(
-                        f"the index at {self.ix.storage.folder} is still being written by another process "
-                        f"after {wait:g} s; try again later"
-                    ) from None
-        return self.writer
-
-    def added(self, n: int) -> None:
-        self.pending += n
-        if self.pending >= self.settings.batch_size or (
-            self.pool is not None and self.pool.buffered_bytes >= self.settings.buffer_bytes
-        ):
-            self.commit()
-
-    def commit(self, optimize: bool = False) -> None:
-        writer, self.writer = self.writer, None
-        self.pending = 0
-        if writer is not None:
-            try:
-                if self.pool is not None:
-                    writer.adopt(self._flush_pool())
-                writer.commit(mergetype=OPTIMIZE if optimize else merge_tiered)
-            except BaseException as e:
-                self._close_pool()
-                if not writer.is_closed:  # the workers failed before it could commit
-                    try:
-                        writer.cancel()
-                    except OSError:
-                        pass
-                self._discard(writer)
-                if isinstance(e, OSError):
-                    raise self._error(e) from None
-                raise
-            finally:
-                self._unlock()
-            collected, self._collected = self._collected, False
-            if not collected:
-                give_back_memory()
-            if self.on_commit is not None:
-                self.on_commit()
-
-    def retire_pool(self) -> None:
-        """Keep what the pool wrote for the next commit, and stop its workers."""
-        if self.pool is not None:
-            if self.writer is not None:
-                self.writer.adopt(self._flush_pool())
-            self._close_pool()
-
-    def _flush_pool(self) -> list:
-        """The pool's segments. With workers, this process collects while they write them,
-        rather than after the commit, when they would wait for it with nothing to do; what
-        the commit's merges leave is collected at the next one."""
-        if not self.pool.workers:
-            return self.pool.flush()
-        self._collected = True
-        return self.pool.flush(meanwhile=give_back_memory)
-
-    def _close_pool(self) -> None:
-        pool, self.pool = self.pool, None
-        if pool is not None:
-            pool.close()
-
-    def cancel(self) -> None:
-        self._close_pool()  # first: no worker may still be writing files when they are removed
-        writer, self.writer = self.writer, None
-        if writer is not None:
-            try:
-                writer.cancel()
-            except OSError:
-                pass  # the disk that failed the batch can fail closing it too; its files go anyway
-            finally:
-                self._discard(writer)
-                self._unlock()
-
-    def _open(self, timeout: float) -> SegmentWriter:
-        try:
-            # Separate segment files, not Whoosh's compound one: a reader of a compound segment
-            # copies its whole term and posting files into memory (BufferFile over a BytesIO),
-            # which grew every search process with the index; plain files are read in place.
-            writer = SegmentWriter(self.ix, timeout=timeout, compound=False)
-        except OSError as e:  # a read-only index fails at the lock file, a full disk at the first files
-            raise self._error(e) from None
-        # Whoosh releases the lock when a commit fails, before the failed batch's files could be
-        # removed; holding it until they are keeps another writer from seeing or reusing them.
-        self._lock, writer.writelock = writer.writelock, None
-        return writer
-
-    def _unlock(self) -> None:
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-
-    def _discard(self, writer: SegmentWriter) -> None:
-        """Remove what a batch that was not committed wrote: its segments' files (the
-        workers' too) and a TOC left half-written, so that a full disk gets its space back
-        and nothing is left over. Called with the lock held and the workers stopped."""
-        storage = self.ix.storage
-        leftovers = (f"{writer.newsegment.segment_id()}.", f"_{writer.indexname}_{writer.generation}.toc.")
-        for name in storage.list():
-            if name.startswith(leftovers):
-                try:
-                    storage.delete_file(name)
-                except OSError:
-                    pass  # a read-only index, where nothing was written either
-        try:
-            toc = self.ix._read_toc()
-            clean_files(storage, self.ix.indexname, toc.generation, toc.segments)
-        except OSError:
-            pass
-
-    def _error(self, e: OSError) -> IndexWriteError:
-        folder = self.ix.storage.folder
-        why = (e.strerror or str(e)).lower()
-        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            hint = "free some space and run again to add the rest (the index keeps what it had committed)"
-        elif e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            hint = "it can still be searched"
-        else:
-            hint = "the index keeps what it had committed"
-        return IndexWriteError(f"cannot write the index at {folder}: {why}; {hint}")
-
-    def __enter__(self) -> _Batches:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, *rest: object) -> None:
-        # The last batch commits only when the run ended well; otherwise the index
-        # keeps what earlier batches committed, and the next run redoes the rest.
-        if exc_type is None:
-            try:
-                self.commit()
-            finally:
-                self._close_pool()
-            return
-        self.cancel()
-        if isinstance(exc, OSError):
-            # Documents are written as they are added, so a full disk can fail add_document
-            # as well as the commit: the same one-line error either way, not an OSError.
-            raise self._error(exc) from None
-
-
 def index_paths(
     ix: FileIndex,
     paths: Iterable[str | Path],
@@ -306,8 +129,7 @@ def index_paths(
         gazetteer = once(partial(gazetteer, compact=large(new)))
         gazetteer()
     prepare = preparer(known, gazetteer, settings, Documents(ix.schema), _read_capped)
-    with _Batches(ix, settings) as batches, _committed(ix, batches) as committed, _collector_paused():
-        clusterer = Clusterer(committed, memory=settings.cluster_memory)
+    with Batches(ix, settings) as batches, _clusterer(ix, batches, settings) as (clusterer, _), _collector_paused():
         # Workers for more than one file to read, or for one read in parts (new or changed)
         workers = settings.workers if len(new) > 1 or changed else 0
         items = incremental.items(files, known, digests, settings.part_bytes, settings.max_file_bytes)
@@ -385,8 +207,8 @@ def add_articles(
 
     written: set[str] = set()  # ids this call has added
     pending: set[str] = set()  # ids added since the last commit
-    with _Batches(ix, settings) as batches, _committed(ix, batches) as committed, _collector_paused():
-        clusterer = Clusterer(committed, memory=settings.cluster_memory)
+    with (Batches(ix, settings) as batches, _clusterer(ix, batches, settings) as (clusterer, committed),
+          _collector_paused()):
         empty = committed.searcher.doc_count_all() == 0  # nothing committed to replace: no lookup of each id
         articles = iter(articles)
         first = list(islice(articles, SMALL_RUN))
@@ -439,13 +261,26 @@ def _clusters(clusterer: Clusterer, item: Prepared, from_file: bool = False) -> 
 
 
 @contextmanager
-def _committed(ix: FileIndex, batches: _Batches) -> Iterator[Committed]:
-    """The articles ``ix`` has committed, for the near-duplicate lookup, seen afresh after
-    each of the run's commits (:meth:`Committed.renew`)."""
+def _clusterer(ix: FileIndex, batches: Batches, settings: IndexSettings) -> Iterator[tuple[Clusterer, Committed]]:
+    """The run's near-duplicate finder, which looks up the articles ``ix`` has committed
+    (its ``lookup``, a :class:`Committed`), seen afresh after each of the run's commits.
+    The run's own segments are left out of that lookup while the finder remembers every
+    article of the run: they would only give back what it holds already."""
     committed = Committed(ix.searcher())
-    batches.on_commit = lambda: committed.renew(ix.searcher())
+
+    def lookup(keys: list[bytes], day: int | None) -> list:
+        if clusterer.forgotten and committed.leaves_out:  # what it forgot is in those segments
+            committed.include_all()
+        return committed(keys, day)
+
+    clusterer = Clusterer(lookup, memory=settings.cluster_memory)
+
+    def renew() -> None:
+        committed.renew(ix.searcher(), batches.ours if not clusterer.forgotten else frozenset())
+
+    batches.on_commit = renew
     try:
-        yield committed
+        yield clusterer, committed
     finally:
         batches.on_commit = None
         committed.searcher.close()
@@ -476,7 +311,7 @@ def optimize(ix: FileIndex, settings: IndexSettings) -> OptimizeSummary:
     """
     started = time.monotonic()
     summary = OptimizeSummary(segments_before=len(ix._segments()))
-    with _Batches(ix, settings) as batches:
+    with Batches(ix, settings) as batches:
         batches.get()
         if summary.segments_before > 1 or ix.doc_count() != ix.doc_count_all():
             batches.commit(optimize=True)

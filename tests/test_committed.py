@@ -100,3 +100,65 @@ def test_unrelated_articles_that_share_an_id_are_separate_stories(tmp_path, gaze
     ix.add(folder)
     found = ix.search("alpha", limit=10)
     assert (found.total, found.stories, found.hits[0].similar) == (2, 1, 1)
+
+
+def _other(n: int, date: datetime) -> searcher.Article:
+    return searcher.Article(id=f"o{n}", title=f"Market report {n}", date=date,
+                            body=f"Report {n}: " + " ".join(f"item{n}x{k} rose {k} pct" for k in range(30)))
+
+
+def _tables_built(monkeypatch) -> list[int | None]:
+    """The days (None: undated) whose committed articles the lookups read, as they read them."""
+    tables: list[int | None] = []
+    table = Committed._table
+
+    def counted(self, q, day, limit):
+        tables.append(day)
+        return table(self, q, day, limit)
+
+    monkeypatch.setattr(Committed, "_table", counted)
+    return tables
+
+
+def _small_batches(tmp_path, gazetteer, name: str) -> searcher.Index:
+    settings = searcher.IndexSettings(batch_size=2, workers=0)
+    return searcher.Index.create(tmp_path / name, settings=settings, gazetteer=gazetteer)
+
+
+def test_a_run_does_not_look_itself_up_while_it_remembers_everything(tmp_path, gazetteer, monkeypatch):
+    # A run that commits every two articles used to read back the days of its own committed
+    # articles for every later one, though it still remembered each of them.
+    tables = _tables_built(monkeypatch)
+    ix = _small_batches(tmp_path, gazetteer, "fresh")
+    ix.add_articles([_copy(1, DAY), _other(1, DAY), _other(2, DAY), _other(3, DAY), _copy(2, DAY + timedelta(days=1))])
+    assert tables == []
+    assert _clusters(ix)["c2"] == "c1"  # found among what the run remembers
+    # A later run looks up what was committed before it, and only that
+    ix.add_articles([_other(4, DAY), _other(5, DAY), _other(6, DAY), _copy(3, DAY)])
+    assert tables and _clusters(ix)["c3"] == "c1"
+    built = len(tables)
+    ix.add_articles([_copy(4, DAY)])
+    assert len(tables) > built  # a new run: the earlier run's segments are no longer its own
+
+
+def test_what_a_run_forgot_is_found_in_its_own_commits(tmp_path, gazetteer, monkeypatch):
+    # The finder remembers few articles here: the first copy is forgotten by the time the
+    # second comes, and only the run's own committed segments still hold it.
+    monkeypatch.setattr(searcher.IndexSettings, "cluster_memory", property(lambda self: 2))
+    ix = _small_batches(tmp_path, gazetteer, "forgets")
+    # committed: c1 and o1; then o2 makes the finder forget c1, and c2 comes before the next commit
+    ix.add_articles([_copy(1, DAY), _other(1, DAY), _other(2, DAY), _copy(2, DAY + timedelta(days=1))])
+    assert _clusters(ix)["c2"] == "c1"
+
+
+def test_a_merge_of_the_runs_own_segments_is_its_own(tmp_path, gazetteer, monkeypatch):
+    tables = _tables_built(monkeypatch)
+    ix = _small_batches(tmp_path, gazetteer, "merged")
+    ix.add_articles([_other(n, DAY) for n in range(24)] + [_copy(1, DAY)])
+    assert len(ix._ix._segments()) < 12  # 13 commits of a segment each: ten of them were merged
+    assert tables == []
+    # A segment committed before the run, merged with the run's own, is looked up again
+    ix = _small_batches(tmp_path, gazetteer, "mixed")
+    ix.add_articles([_copy(1, DAY), _other(100, DAY)])
+    ix.add_articles([_other(n, DAY) for n in range(24)] + [_copy(2, DAY)])
+    assert tables and _clusters(ix)["c2"] == "c1"

@@ -310,14 +310,14 @@ def test_a_new_index_answers_with_no_results(new_index):
 def test_a_second_writer_can_wait_for_the_first(new_index, folder, monkeypatch):
     from typer.testing import CliRunner
 
-    from searcher import indexer
+    from searcher import batches
     from searcher.cli import app
 
     ix = new_index()
     ix.close()
     held = searcher.Index.open(ix.path)._ix.writer()
 
-    class FirstWriterFinishesWhileWeWait(indexer.SegmentWriter):
+    class FirstWriterFinishesWhileWeWait(batches.SegmentWriter):
         # The first writer finishes only once the second has found the lock taken and
         # started to wait: deterministic, whatever the machine's speed.
         def __init__(self, ix, timeout=0.0, **kw):
@@ -329,7 +329,7 @@ def test_a_second_writer_can_wait_for_the_first(new_index, folder, monkeypatch):
     import threading
 
     releasing: list[threading.Timer] = []
-    monkeypatch.setattr(indexer, "SegmentWriter", FirstWriterFinishesWhileWeWait)
+    monkeypatch.setattr(batches, "SegmentWriter", FirstWriterFinishesWhileWeWait)
     result = CliRunner().invoke(app, ["index", str(folder), "-i", str(ix.path), "--wait", "20", "--json"])
     assert result.exit_code == 0, result.output
     assert "waiting up to 20 s" in result.stderr

@@ -1,0 +1,211 @@
+"""The run's locked writer: it commits what the workers wrote, in batches.
+
+Work is committed every ``batch_size`` articles, or sooner when the workers' buffers reach
+the memory bound: a run that is killed keeps what it committed, and the next run redoes
+only the rest. A commit that fails removes what its batch wrote and keeps the index as the
+last commit left it.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from whoosh.index import FileIndex, LockError, clean_files
+from whoosh.writing import OPTIMIZE
+
+from searcher.merging import merge_tiered
+from searcher.model import IndexLockedError, IndexWriteError
+from searcher.segwriter import SegmentWriter
+from searcher.writers import SegmentPool, give_back_memory
+
+if TYPE_CHECKING:
+    from searcher.indexer import IndexSettings
+
+
+class Batches:
+    """The run's locked writer, which commits every ``batch_size`` articles what ``pool``
+    wrote, with this writer's own deletions and merges, and starts a new one."""
+
+    def __init__(self, ix: FileIndex, settings: IndexSettings) -> None:
+        self.ix = ix
+        self.settings = settings
+        self.pending = 0
+        self.writer: SegmentWriter | None = None
+        #: where the articles are written; the writer adopts its segments at each commit
+        self.pool: SegmentPool | None = None
+        # the last flush collected this process's garbage already (while the workers wrote)
+        self._collected = False
+        self._lock = None  # the writer's lock, released by this object rather than by Whoosh
+        #: called after each commit (the run's reader of committed articles is renewed)
+        self.on_commit: Callable[[], None] | None = None
+        #: ids of the committed segments that hold only this run's articles
+        self.ours: set[str] = set()
+
+    def get(self) -> SegmentWriter:
+        if self.writer is None:
+            wait = self.settings.lock_wait
+            try:
+                self.writer = self._open(timeout=0)
+            except LockError:
+                if wait <= 0:
+                    raise IndexLockedError(
+                        f"the index at {self.ix.storage.folder} is being written by another process; "
+                        "try again later, or wait for it (--wait SECONDS)"
+                    ) from None
+                if self.settings.on_lock_wait:
+                    self.settings.on_lock_wait(wait)
+                try:
+                    self.writer = self._open(timeout=wait)
+                except LockError:
+                    raise IndexLockedError(
+                        f"the index at {self.ix.storage.folder} is still being written by another process "
+                        f"after {wait:g} s; try again later"
+                    ) from None
+        return self.writer
+
+    def added(self, n: int) -> None:
+        self.pending += n
+        if self.pending >= self.settings.batch_size or (
+            self.pool is not None and self.pool.buffered_bytes >= self.settings.buffer_bytes
+        ):
+            self.commit()
+
+    def commit(self, optimize: bool = False) -> None:
+        writer, self.writer = self.writer, None
+        self.pending = 0
+        if writer is not None:
+            try:
+                if self.pool is not None:
+                    writer.adopt(self._flush_pool())
+                before = {s.segment_id() for s in writer.segments}
+                adopted = {s.segment_id() for s in writer.adopted}
+                writer.commit(mergetype=OPTIMIZE if optimize else merge_tiered)
+            except BaseException as e:
+                self._close_pool()
+                if not writer.is_closed:  # the workers failed before it could commit
+                    try:
+                        writer.cancel()
+                    except OSError:
+                        pass
+                self._discard(writer)
+                if isinstance(e, OSError):
+                    raise self._error(e) from None
+                raise
+            finally:
+                self._unlock()
+            self._count_ours(before, adopted)
+            collected, self._collected = self._collected, False
+            if not collected:
+                give_back_memory()
+            if self.on_commit is not None:
+                self.on_commit()
+
+    def _count_ours(self, before: set[str], adopted: set[str]) -> None:
+        """After a commit: the segments it added hold this run's articles, and so does the
+        one its merge wrote if every segment merged did."""
+        after = {s.segment_id() for s in self.ix._segments()}
+        merged, written = before - after, after - before - adopted
+        ours = (self.ours & after) | adopted
+        if merged <= self.ours:
+            ours |= written
+        self.ours = ours
+
+    def retire_pool(self) -> None:
+        """Keep what the pool wrote for the next commit, and stop its workers."""
+        if self.pool is not None:
+            if self.writer is not None:
+                self.writer.adopt(self._flush_pool())
+            self._close_pool()
+
+    def _flush_pool(self) -> list:
+        """The pool's segments. With workers, this process collects while they write them,
+        rather than after the commit, when they would wait for it with nothing to do; what
+        the commit's merges leave is collected at the next one."""
+        if not self.pool.workers:
+            return self.pool.flush()
+        self._collected = True
+        return self.pool.flush(meanwhile=give_back_memory)
+
+    def _close_pool(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.close()
+
+    def cancel(self) -> None:
+        self._close_pool()  # first: no worker may still be writing files when they are removed
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            try:
+                writer.cancel()
+            except OSError:
+                pass  # the disk that failed the batch can fail closing it too; its files go anyway
+            finally:
+                self._discard(writer)
+                self._unlock()
+
+    def _open(self, timeout: float) -> SegmentWriter:
+        try:
+            # Separate segment files, not Whoosh's compound one: a reader of a compound segment
+            # copies its whole term and posting files into memory (BufferFile over a BytesIO),
+            # which grew every search process with the index; plain files are read in place.
+            writer = SegmentWriter(self.ix, timeout=timeout, compound=False)
+        except OSError as e:  # a read-only index fails at the lock file, a full disk at the first files
+            raise self._error(e) from None
+        # Whoosh releases the lock when a commit fails, before the failed batch's files could be
+        # removed; holding it until they are keeps another writer from seeing or reusing them.
+        self._lock, writer.writelock = writer.writelock, None
+        return writer
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _discard(self, writer: SegmentWriter) -> None:
+        """Remove what a batch that was not committed wrote: its segments' files (the
+        workers' too) and a TOC left half-written, so that a full disk gets its space back
+        and nothing is left over. Called with the lock held and the workers stopped."""
+        storage = self.ix.storage
+        leftovers = (f"{writer.newsegment.segment_id()}.", f"_{writer.indexname}_{writer.generation}.toc.")
+        for name in storage.list():
+            if name.startswith(leftovers):
+                try:
+                    storage.delete_file(name)
+                except OSError:
+                    pass  # a read-only index, where nothing was written either
+        try:
+            toc = self.ix._read_toc()
+            clean_files(storage, self.ix.indexname, toc.generation, toc.segments)
+        except OSError:
+            pass
+
+    def _error(self, e: OSError) -> IndexWriteError:
+        folder = self.ix.storage.folder
+        why = (e.strerror or str(e)).lower()
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            hint = "free some space and run again to add the rest (the index keeps what it had committed)"
+        elif e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            hint = "it can still be searched"
+        else:
+            hint = "the index keeps what it had committed"
+        return IndexWriteError(f"cannot write the index at {folder}: {why}; {hint}")
+
+    def __enter__(self) -> Batches:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, *rest: object) -> None:
+        # The last batch commits only when the run ended well; otherwise the index
+        # keeps what earlier batches committed, and the next run redoes the rest.
+        if exc_type is None:
+            try:
+                self.commit()
+            finally:
+                self._close_pool()
+            return
+        self.cancel()
+        if isinstance(exc, OSError):
+            # Documents are written as they are added, so a full disk can fail add_document
+            # as well as the commit: the same one-line error either way, not an OSError.
+            raise self._error(exc) from None
