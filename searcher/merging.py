@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from itertools import accumulate, repeat
@@ -60,6 +60,19 @@ def merge_tiered(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any
     >>> len(ix._segments()) < MERGE_FACTOR
     True
     """
+    merged = tiered(segments)
+    if not merged:
+        return list(segments)
+    for segment in merged:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s not in merged]
+
+
+def tiered(segments: list[Any]) -> list[Any]:
+    """The segments :func:`merge_tiered` merges: those without a live article, and every
+    level (by the number of digits of their live articles) that holds :data:`MERGE_FACTOR`."""
     levels: dict[int, list[Any]] = {}
     empty = []  # every article deleted: dropped at no cost
     for segment in segments:
@@ -68,14 +81,44 @@ def merge_tiered(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any
             levels.setdefault(len(str(live)), []).append(segment)
         else:
             empty.append(segment)
-    merged = empty + [s for level in levels.values() if len(level) >= MERGE_FACTOR for s in level]
-    if not merged:
-        return list(segments)
-    for segment in merged:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
-    return [s for s in segments if s not in merged]
+    return empty + [s for level in levels.values() if len(level) >= MERGE_FACTOR for s in level]
+
+
+def split(segments: list[Any], parts: int, weight: Callable[[Any], int] | None = None) -> list[list[Any]]:
+    """``segments`` in at most ``parts`` runs, in order, of about the same ``weight`` each
+    (by default their articles, deleted ones included).
+
+    >>> class S:
+    ...     def __init__(self, n): self.n = n
+    ...     def doc_count_all(self): return self.n
+    >>> [[s.n for s in run] for run in split([S(5), S(1), S(1), S(3), S(2)], 2)]
+    [[5, 1], [1, 3, 2]]
+    """
+    weigh = weight or (lambda segment: segment.doc_count_all())
+    weights = [weigh(s) for s in segments]
+    total = sum(weights)
+    runs: list[list[Any]] = [[]]
+    done = 0
+    for segment, w in zip(segments, weights, strict=True):
+        # a new run once this one has its share, if a run is left for what remains
+        if runs[-1] and done >= total * len(runs) / parts and len(runs) < parts:
+            runs.append([])
+        runs[-1].append(segment)
+        done += w
+    return runs
+
+
+def file_bytes(storage: Any) -> Callable[[Any], int]:
+    """The bytes of a segment's files in ``storage``: what merging it costs, more nearly than
+    its articles (a page of OCR has ten times the terms of a wire story)."""
+    sizes: dict[str, int] = {}
+    for name in storage.list():
+        segment_id = name.split(".", 1)[0]
+        try:
+            sizes[segment_id] = sizes.get(segment_id, 0) + storage.file_length(name)
+        except OSError:
+            pass
+    return lambda segment: sizes.get(segment.segment_id(), 0)
 
 
 @dataclass(frozen=True)

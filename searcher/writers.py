@@ -37,6 +37,7 @@ from typing import Any, Generic, TypeVar
 
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import FileIndex
+from whoosh.reading import SegmentReader
 
 from searcher.documents import Documents
 from searcher.model import SearcherError
@@ -308,6 +309,21 @@ class SegmentPool(Generic[T]):
                 segments.append(segment)
         return segments
 
+    def merge(self, runs: list[list[Any]]) -> list[Any]:
+        """Merge each run of committed segments into one, a run to a worker, all at once;
+        the new segments, for the caller's locked writer to adopt in their stead at its
+        commit. The workers are idle then: the commit that merges waits for their flush.
+        Without workers, the runs are merged here, one after the other."""
+        if not self.workers:
+            return [merge_into_one(self._local.ix, run) for run in runs]
+        merged = []
+        for start in range(0, len(runs), self.workers):
+            batch = runs[start:start + self.workers]
+            for w, run in enumerate(batch):
+                self._in[w].put(("merge", run))
+            merged.extend(self._receive(w, "merged")[1] for w in range(len(batch)))
+        return merged
+
     def close(self) -> None:
         """Stop the workers; what they wrote and no one adopted stays behind as files no
         table of contents names, which the next commit removes."""
@@ -369,6 +385,24 @@ class SegmentPool(Generic[T]):
             if kind == wanted:
                 return message
             stash.append(message)
+
+
+def merge_into_one(ix: Any, segments: list[Any]) -> Any:
+    """One new segment of ``ix`` that holds the live articles of ``segments`` (committed
+    segments, with the deletions the run's writer has made in them), written without the
+    lock, as a worker's segment is: the run's writer adopts it in their stead."""
+    writer = SegmentWriter(ix, _lk=False, compound=False)
+    try:
+        for segment in segments:
+            reader = SegmentReader(ix.storage, ix.schema, segment)
+            try:
+                writer.add_reader(reader)
+            finally:
+                reader.close()
+        return writer._finalize_segment()
+    except BaseException:
+        writer._close_segment()
+        raise
 
 
 def _die_with_parent(parent: int) -> None:
@@ -449,6 +483,8 @@ def _work(pool: SegmentPool, w: int) -> None:
                 put(("segment", segments.finish()))
                 flushes += 1
                 give_back_memory()
+            elif kind == "merge":
+                put(("merged", merge_into_one(segments.ix, payload)))
             else:
                 break
     except BaseException as e:

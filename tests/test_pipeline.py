@@ -163,3 +163,62 @@ def test_a_compact_gazetteer_finds_what_the_plain_one_finds(tmp_path, gazetteer)
     for text in ["Iranian missiles hit bases near Erbil.", "PARIS, Ky., March 3 - The mayor said.",
                  "Oil prices rose in Houston, Texas, and in Lagos."]:
         assert compact.find(text) == gazetteer.find(text)
+
+
+def _story(n: int, word: str) -> searcher.Article:
+    return searcher.Article(id=f"a{n}", title=f"Story {n} {word}", body=f"{word}{n} and {word} news from Basra. " * 3)
+
+
+def _merged_twice(tmp_path, name, gazetteer, workers):
+    settings = searcher.IndexSettings(batch_size=10, workers=workers)
+    ix = searcher.Index.create(tmp_path / name, settings=settings, gazetteer=gazetteer)
+    ix.add_articles([_story(n, "alpha") for n in range(150)])
+    # replacing articles deletes them in committed segments that this run's commits then merge
+    ix.add_articles([_story(n, "beta") for n in range(0, 150, 2)] + [_story(n, "gamma") for n in range(150, 200)])
+    return ix
+
+
+def test_workers_merge_segments_as_this_process_would(tmp_path, gazetteer, monkeypatch):
+    from searcher.writers import SegmentPool
+
+    runs: list[int] = []
+    merge = SegmentPool.merge
+
+    def counted(self, parts):
+        runs.append(len(parts))
+        return merge(self, parts)
+
+    monkeypatch.setattr(SegmentPool, "merge", counted)
+    two = _merged_twice(tmp_path, "two", gazetteer, workers=2)
+    assert runs and max(runs) == 2  # the workers merged, each a part
+    one = _merged_twice(tmp_path, "one", gazetteer, workers=0)
+    assert len(one) == len(two) == 200
+    assert _snapshot(one) == _snapshot(two)
+    for q in ["alpha", "beta", "gamma", "alpha4", "beta4", "news"]:
+        a, b = one.search(q, limit=300), two.search(q, limit=300)
+        assert a.total == b.total and sorted(h.id for h in a.hits) == sorted(h.id for h in b.hits)
+    assert two.search("alpha", limit=300).total == 75  # the replaced ones are gone
+    assert len(two._ix._segments()) < 20
+
+
+def test_a_merge_that_fails_in_a_worker_keeps_the_last_commit(tmp_path, gazetteer, monkeypatch):
+    import searcher.writers as writers
+
+    settings = searcher.IndexSettings(batch_size=10, workers=2)
+    ix = searcher.Index.create(tmp_path / "ix", settings=settings, gazetteer=gazetteer)
+    ix.add_articles([_story(n, "alpha") for n in range(40)])
+
+    def full(ix, segments):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writers, "merge_into_one", full)  # the workers fork with it
+    with pytest.raises(searcher.IndexWriteError, match="no space left"):
+        ix.add_articles([_story(n, "beta") for n in range(40, 240)])
+    kept = len(ix)
+    assert 40 <= kept < 240 and ix.search("alpha", limit=50).total == 40
+    named = {s.segment_id() for s in ix._ix._segments()}
+    on_disk = {p.name.split(".")[0] for p in ix.path.iterdir() if p.name.startswith("MAIN_") and "." in p.name}
+    assert on_disk == named  # what the failed merges wrote is gone
+    monkeypatch.undo()
+    ix.add_articles([_story(n, "beta") for n in range(40, 240)])
+    assert len(ix) == 240 and ix.search("beta", limit=300).total == 200
