@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from whoosh.index import FileIndex, LockError, clean_files
@@ -18,10 +19,13 @@ from whoosh.writing import OPTIMIZE
 from searcher.merging import file_bytes, merge_tiered, split, tiered
 from searcher.model import IndexLockedError, IndexWriteError
 from searcher.segwriter import SegmentWriter
-from searcher.writers import SegmentPool, give_back_memory
+from searcher.writers import SegmentPool, all_apart, can_fork, give_back_memory, merge_into_one
 
 if TYPE_CHECKING:
     from searcher.indexer import IndexSettings
+
+#: bytes of segments to merge from which a commit without workers forks processes to merge them
+APART = 16 << 20
 
 
 class Batches:
@@ -103,15 +107,22 @@ class Batches:
                 self.on_commit()
 
     def _merge_policy(self, writer: SegmentWriter) -> Callable[[SegmentWriter, list], list]:
-        """How the commit merges segments (:func:`~searcher.merging.merge_tiered`). With
-        workers, they merge, each a part, while this process waits for them: a merge in
-        this process alone left them idle for as long (35 s at a time on chronam-1916)."""
+        """How the commit merges segments (:func:`~searcher.merging.merge_tiered`): in parts,
+        at once, by the workers while the commit waits for them, or, for the last commit of
+        a run, when they are gone, by as many processes forked for it. A merge here alone
+        left the workers idle for as long (35 s at a time on chronam-1916)."""
         chosen = tiered(writer.segments)
-        if not chosen or self.pool is None or not self.pool.workers:
-            return merge_tiered
         live = [s for s in chosen if s.doc_count()]  # the others are only dropped
-        if live:
-            writer.adopt(self.pool.merge(split(live, self.pool.workers, file_bytes(self.ix.storage))))
+        pool = self.pool if self.pool is not None and self.pool.workers else None
+        parts = pool.workers if pool is not None else self.settings.workers if can_fork() else 0
+        weight = file_bytes(self.ix.storage)
+        if not live or parts < 1 or (pool is None and sum(map(weight, live)) < APART):
+            return merge_tiered  # here: a small merge costs less than a fork
+        runs = split(live, parts, weight)
+        if pool is not None:
+            writer.adopt(pool.merge(runs))
+        else:
+            writer.adopt(all_apart([partial(merge_into_one, self.ix, run) for run in runs]))
         return lambda _, segments: [s for s in segments if s not in chosen]
 
     def _count_ours(self, before: set[str], adopted: set[str]) -> None:
@@ -125,10 +136,12 @@ class Batches:
         self.ours = ours
 
     def retire_pool(self) -> None:
-        """Keep what the pool wrote for the next commit; its workers stay, idle, for that
-        commit's merges, and stop after it."""
-        if self.pool is not None and self.writer is not None:
-            self.writer.adopt(self._flush_pool())
+        """Keep what the pool wrote for the next commit, and stop its workers: the memory
+        they hold goes back before that commit's merges, which processes forked afresh do."""
+        if self.pool is not None:
+            if self.writer is not None:
+                self.writer.adopt(self._flush_pool())
+            self._close_pool()
 
     def _flush_pool(self) -> list:
         """The pool's segments. With workers, this process collects while they write them,

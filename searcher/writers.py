@@ -77,27 +77,46 @@ def built_apart(make: Callable[[], T]) -> T:
     >>> built_apart(lambda: {"Erbil": "Iraq"})
     {'Erbil': 'Iraq'}
     """
+    return all_apart([make])[0]
+
+
+def all_apart(makes: Sequence[Callable[[], T]]) -> list[T]:
+    """Each of ``makes`` called at once, each in a forked process of its own; the results,
+    unpickled here, in order. What a child fails to make is made here, after the others.
+
+    >>> all_apart([lambda: 1, lambda: "two"])
+    [1, 'two']
+    """
     if not can_fork():
-        return make()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: build, send, and end without the parent's exit handlers
-        code = 1
-        try:
-            os.close(read)
-            data = pickle.dumps(make(), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write, "wb") as out:
-                out.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write)
-    with os.fdopen(read, "rb") as source:
-        data = source.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
-        return make()
-    return pickle.loads(data)
+        return [make() for make in makes]
+    parent = os.getpid()
+    children = []
+    for make in makes:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: make, send, and end without the parent's exit handlers
+            code = 1
+            try:
+                os.close(read)
+                _die_with_parent(parent)
+                data = pickle.dumps(make(), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        children.append((pid, read))
+    results = []
+    for pid, read in children:
+        with os.fdopen(read, "rb") as source:
+            data = source.read()
+        _, status = os.waitpid(pid, 0)
+        results.append(pickle.loads(data) if status == 0 and data else _FAILED)
+    return [make() if result is _FAILED else result for make, result in zip(makes, results, strict=True)]
+
+
+_FAILED = object()
 
 
 def summary(prepared: Prepared) -> Prepared:
@@ -118,13 +137,18 @@ class _UnlockedStorage(FileStorage):
         return RamStorage()
 
 
+def unlocked(ix: Any) -> Any:
+    """``ix`` for writers that never commit (see :class:`_UnlockedStorage`)."""
+    if isinstance(ix.storage, FileStorage) and not isinstance(ix.storage, _UnlockedStorage):
+        return FileIndex(_UnlockedStorage(ix.storage.folder), schema=ix.schema, indexname=ix.indexname)
+    return ix
+
+
 class _Segments:
     """The writing side of one worker: documents go into a segment, made when first needed."""
 
     def __init__(self, ix: Any) -> None:
-        if isinstance(ix.storage, FileStorage):
-            ix = FileIndex(_UnlockedStorage(ix.storage.folder), schema=ix.schema, indexname=ix.indexname)
-        self.ix = ix
+        self.ix = ix = unlocked(ix)
         self.writer: SegmentWriter | None = None
         self._documents = Documents(ix.schema)
 
@@ -391,6 +415,7 @@ def merge_into_one(ix: Any, segments: list[Any]) -> Any:
     """One new segment of ``ix`` that holds the live articles of ``segments`` (committed
     segments, with the deletions the run's writer has made in them), written without the
     lock, as a worker's segment is: the run's writer adopts it in their stead."""
+    ix = unlocked(ix)
     writer = SegmentWriter(ix, _lk=False, compound=False)
     try:
         for segment in segments:

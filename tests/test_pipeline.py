@@ -222,3 +222,30 @@ def test_a_merge_that_fails_in_a_worker_keeps_the_last_commit(tmp_path, gazettee
     monkeypatch.undo()
     ix.add_articles([_story(n, "beta") for n in range(40, 240)])
     assert len(ix) == 240 and ix.search("beta", limit=300).total == 200
+
+
+def test_a_commit_without_workers_forks_to_merge_a_big_merge(tmp_path, gazetteer, monkeypatch):
+    # The last commit of a run comes after its workers have stopped (their memory given back):
+    # its merge, if big enough, is done by processes forked for it, each a part.
+    import searcher.batches as batches
+
+    forked: list[int] = []
+    apart = batches.all_apart
+
+    def counted(makes):
+        forked.append(len(makes))
+        return apart(makes)
+
+    monkeypatch.setattr(batches, "all_apart", counted)
+    monkeypatch.setattr(batches, "APART", 0)  # every merge is big enough
+    made = []
+    for name, workers in (("forks", 2), ("here", 0)):
+        ix = searcher.Index.create(tmp_path / name, settings=searcher.IndexSettings(batch_size=2, workers=workers),
+                                   gazetteer=gazetteer)
+        ix.add_articles([_story(n, "alpha") for n in range(30)])  # fewer than a run with workers takes
+        ix.add_articles([_story(n, "beta") for n in range(0, 30, 3)])
+        made.append(ix)
+    assert forked and max(forked) == 2
+    assert _snapshot(made[0]) == _snapshot(made[1])
+    assert len(made[0]._ix._segments()) < 15  # twenty commits, merged
+    assert made[0].search("alpha", limit=50).total == 20
