@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+import searcher
 from searcher.extract import Gazetteer, PlaceMatch, extract, find_date
 from searcher.extract.gazetteer import derive_common_words, name_key
 from searcher.model import Article
@@ -447,3 +448,17 @@ def test_a_candidate_pickles_as_every_one_of_its_fields() -> None:
 
     cand = Candidate("Paris", "city", "United States", "US", 25_000, False, "US.TX", True)
     assert pickle.loads(pickle.dumps(cand)) == cand
+
+
+def test_a_year_misread_on_a_scanned_page_gives_way_to_the_folders_date(tmp_path, gazetteer):
+    # The OCR of a page filed under 19160203 reads its date line "February 3, 1018.": the page
+    # was dated 898 years early, and every query for the 1910s missed it.
+    page = "February 3, 1018.\nTHE CITIZEN\n\nThe county court met on Monday in Berea.\n"
+    for folder in ("dates/19160203", "crawl/20240105", "misc"):
+        (tmp_path / "src" / folder).mkdir(parents=True)
+        (tmp_path / "src" / folder / "page.txt").write_text(page)
+    ix = searcher.Index.create(tmp_path / "ix", gazetteer=gazetteer)
+    ix.add(tmp_path / "src")
+    dates = {a.path.split("/")[-2]: a.date for a in ix.articles()}
+    assert dates["19160203"] == datetime(1916, 2, 3)
+    assert dates["20240105"] == dates["misc"] == datetime(1018, 2, 3)  # nothing to mend it by

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from searcher.extract.dates import find_date
+from searcher.extract.dates import find_date, year_mended
 from searcher.extract.gazetteer import Gazetteer
 from searcher.extract.places import PlaceMatch
 from searcher.model import Article
@@ -34,6 +34,8 @@ def extract(article: Article, gazetteer: Gazetteer, *, default_year: int | None 
     date = article.date
     if date is None:
         date = find_date(f"{article.title}\n{article.body}", article.path, default_year)
+    else:  # a date line the reader took from the top of the text, as a rule
+        date = year_mended(date, article.path)
     regions = _merge(article.regions, [r for r in map(gazetteer.region_of, countries) if r])
     article.places, article.countries, article.regions, article.date = places, countries, regions, date
     return article

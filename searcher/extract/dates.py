@@ -155,6 +155,25 @@ def _from_line(line: str, head: bool, year_hint: int | None) -> datetime | None 
     return None
 
 
+def year_mended(date: datetime, path: str | None) -> datetime:
+    """``date``, or the date ``path`` names when the two have the same month and day but not
+    the same year, and ``date`` no time of day: a date line read from a scanned page misreads
+    a digit of the year ("February 3, 1018" on a page filed under ``19160203``) far more often
+    than an archive files a story on its date's anniversary.
+
+    >>> year_mended(datetime(1018, 2, 3), "chronam/19160203/page.txt")
+    datetime.datetime(1916, 2, 3, 0, 0)
+    >>> year_mended(datetime(2019, 5, 1), "crawl/20240105/page.txt")
+    datetime.datetime(2019, 5, 1, 0, 0)
+    """
+    if not path or date.time() != datetime.min.time():
+        return date
+    filed = _from_path(path.replace("\\", "/"))
+    if filed is not None and (filed.month, filed.day) == (date.month, date.day) and filed.year != date.year:
+        return filed
+    return date
+
+
 def _from_path(path: str) -> datetime | None:
     # A segment that is nothing but a date ("19160101") beats three date segments ("2020/01/07"),
     # which beat a date inside a file name ("2020-01-07-erbil.txt", where an id could look like one);
