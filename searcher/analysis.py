@@ -105,6 +105,11 @@ def stem_term(word: str, stem: Callable[[str], str]) -> str:
     return stem(word.replace("’", "'"))
 
 
+#: words a :class:`NewsAnalyzer` keeps the terms of, the first seen: 50,000 take about 9 MB in
+#: each indexing worker, and cover all but the rarest words of news (OCR noise fills any number)
+CACHE_WORDS = 50_000
+
+
 class NewsAnalyzer(Tokenizer):
     """Tokenise, lower-case, fold accents, drop stop words and stem, in one pass.
 
@@ -116,11 +121,9 @@ class NewsAnalyzer(Tokenizer):
     ['iranian', 'missil', 'hit', 'erbil', 'base']
     """
 
-    def __init__(self, language: str = "english", cache_size: int = 50_000, stops: bool = True) -> None:
+    def __init__(self, language: str = "english", cache_size: int = CACHE_WORDS, stops: bool = True) -> None:
         self.language = language
-        #: words whose terms are kept, the first seen: 50,000 take about 9 MB in each indexing
-        #: worker, and cover all but the rarest words of news (OCR noise fills any number)
-        self.cache_size = cache_size
+        self.cache_size = cache_size  # see CACHE_WORDS
         #: False keeps stop words as terms (for the ``headline`` field that answers
         #: queries made only of stop words, such as "The Who")
         self.stops = stops
@@ -141,7 +144,9 @@ class NewsAnalyzer(Tokenizer):
 
     def __setstate__(self, state: dict) -> None:
         self.language = state["language"]
-        self.cache_size = state["cache_size"]
+        # at most today's default: an index made when it was 100,000 kept that in its schema,
+        # and its workers would hold the larger caches for ever
+        self.cache_size = min(state["cache_size"], CACHE_WORDS)
         self.stops = state.get("stops", True)
         self._setup()
 

@@ -86,6 +86,8 @@ class Batches:
                 before = {s.segment_id() for s in writer.segments}
                 adopted = {s.segment_id() for s in writer.adopted}
                 writer.commit(mergetype=OPTIMIZE if optimize else self._merge_policy(writer))
+                # read under the lock: another writer waiting for it may commit once it is free
+                after = {s.segment_id() for s in self.ix._segments()}
             except BaseException as e:
                 self._close_pool()
                 if not writer.is_closed:  # the workers failed before it could commit
@@ -99,7 +101,7 @@ class Batches:
                 raise
             finally:
                 self._unlock()
-            self._count_ours(before, adopted)
+            self._count_ours(before, adopted, after)
             collected, self._collected = self._collected, False
             if not collected:
                 give_back_memory()
@@ -119,19 +121,23 @@ class Batches:
         if not live or parts < 1 or (pool is None and sum(map(weight, live)) < APART):
             return merge_tiered  # here: a small merge costs less than a fork
         runs = split(live, parts, weight)
-        if pool is not None:
-            writer.adopt(pool.merge(runs))
-        else:
-            writer.adopt(all_apart([partial(merge_into_one, self.ix, run) for run in runs]))
-        return lambda _, segments: [s for s in segments if s not in chosen]
+        # A segment in a run of its own would be copied as it is, and stay in its level to be
+        # copied again next time: it stays, unless it has deleted articles to drop.
+        kept = [run[0] for run in runs if len(run) == 1 and not run[0].has_deletions()]
+        runs = [run for run in runs if run[0] not in kept or len(run) > 1]
+        if runs:
+            if pool is not None:
+                writer.adopt(pool.merge(runs))
+            else:
+                writer.adopt(all_apart([partial(merge_into_one, self.ix, run) for run in runs]))
+        return lambda _, segments: [s for s in segments if s not in chosen or s in kept]
 
-    def _count_ours(self, before: set[str], adopted: set[str]) -> None:
-        """After a commit: the segments it added hold this run's articles, and so does the
-        one its merge wrote if every segment merged did."""
-        after = {s.segment_id() for s in self.ix._segments()}
+    def _count_ours(self, before: set[str], adopted: set[str], after: set[str]) -> None:
+        """After a commit: the segments it added hold this run's articles, and so do the
+        ones its merge wrote if every segment merged did."""
         merged, written = before - after, after - before - adopted
         ours = (self.ours & after) | adopted
-        if merged <= self.ours:
+        if merged and merged <= self.ours:
             ours |= written
         self.ours = ours
 

@@ -9,8 +9,9 @@ writing slower), and the memory it takes grows with the days a run touches, not
 with the index.
 
 The segments a run has itself committed can be left out (``renew(..., ours=...)``):
-while the run remembers every article it assigned, looking them up again in the index
-finds nothing new, and on a fresh index it was all the lookup did.
+while the run remembers every article it assigned, they hold little it does not (an article
+whose band keys a later copy took over in its memory), so that a run's clusters are the same
+however often it commits; and on a fresh index reading them back was all the lookup did.
 
 An undated article is compared with the most recent committed undated articles
 (at most ``max_undated``), and a dated article with those too; an undated article

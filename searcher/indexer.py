@@ -265,7 +265,7 @@ def _clusterer(ix: FileIndex, batches: Batches, settings: IndexSettings) -> Iter
     """The run's near-duplicate finder, which looks up the articles ``ix`` has committed
     (its ``lookup``, a :class:`Committed`), seen afresh after each of the run's commits.
     The run's own segments are left out of that lookup while the finder remembers every
-    article of the run: they would only give back what it holds already."""
+    article of the run: the clusters are then those of a run that commits once."""
     committed = Committed(ix.searcher())
 
     def lookup(keys: list[bytes], day: int | None) -> list:

@@ -108,11 +108,26 @@ def all_apart(makes: Sequence[Callable[[], T]]) -> list[T]:
         os.close(write)
         children.append((pid, read))
     results = []
-    for pid, read in children:
-        with os.fdopen(read, "rb") as source:
-            data = source.read()
-        _, status = os.waitpid(pid, 0)
-        results.append(pickle.loads(data) if status == 0 and data else _FAILED)
+    try:
+        for pid, read in children:
+            with os.fdopen(read, "rb") as source:
+                data = source.read()
+            _, status = os.waitpid(pid, 0)
+            results.append(pickle.loads(data) if status == 0 and data else _FAILED)
+    except BaseException:
+        # Interrupted: the children must not go on to write files after the caller has
+        # cleaned up, nor stay behind as zombies with their pipes open.
+        for pid, read in children[len(results):]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ChildProcessError, ProcessLookupError):
+                pass
+            try:
+                os.close(read)
+            except OSError:
+                pass  # the one being read was closed by its with
+        raise
     return [make() if result is _FAILED else result for make, result in zip(makes, results, strict=True)]
 
 

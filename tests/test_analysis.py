@@ -155,3 +155,17 @@ def test_postings_share_no_bytes_between_texts():
         one, two = a.postings(text), a.postings(text)
         assert one == two
         assert all(x is not y for p, q in zip(one, two, strict=True) for x, y in zip(p[::3], q[::3], strict=True))
+
+
+def test_an_index_made_with_bigger_stem_caches_gets_todays():
+    # The schema pickled into an index keeps its analyzers' cache size: indexes made when the
+    # default was 100,000 words would hold caches that large in every worker for ever.
+    import pickle
+
+    from searcher.analysis import CACHE_WORDS
+
+    old = NewsAnalyzer.__new__(NewsAnalyzer)
+    old.__setstate__({"language": "english", "cache_size": 100_000, "stops": True})
+    assert old.cache_size == CACHE_WORDS == pickle.loads(pickle.dumps(old)).cache_size
+    small = pickle.loads(pickle.dumps(NewsAnalyzer(cache_size=10)))
+    assert small.cache_size == 10

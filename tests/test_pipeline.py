@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -249,3 +250,70 @@ def test_a_commit_without_workers_forks_to_merge_a_big_merge(tmp_path, gazetteer
     assert _snapshot(made[0]) == _snapshot(made[1])
     assert len(made[0]._ix._segments()) < 15  # twenty commits, merged
     assert made[0].search("alpha", limit=50).total == 20
+
+
+def _children() -> list[tuple[str, str]]:
+    """(pid, state) of this process's children."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():
+                out.append((pid, fields[0]))
+    return out
+
+
+def test_an_interrupt_during_forked_merges_leaves_no_files_nor_children(tmp_path, gazetteer, monkeypatch):
+    import signal
+    import threading
+    import time
+
+    import searcher.batches as batches
+    import searcher.writers as writers
+
+    real = writers.merge_into_one
+
+    def slow(ix, segments):  # as a merge of hundreds of MB takes a while
+        time.sleep(2)
+        return real(ix, segments)
+
+    monkeypatch.setattr(batches, "merge_into_one", slow)
+    monkeypatch.setattr(batches, "APART", 0)
+    ix = searcher.Index.create(tmp_path / "ix", settings=searcher.IndexSettings(batch_size=2, workers=2),
+                               gazetteer=gazetteer)
+    ix.add_articles([_story(n, "alpha") for n in range(16)])  # eight segments
+    before = set(_children())
+    threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        ix.add_articles([_story(n, "alpha") for n in range(16, 30)])  # its fifth commit forks two merges
+    time.sleep(2.5)  # what a child left running would write by now
+    named = {s.segment_id() for s in ix._ix._segments()}
+    on_disk = {p.name.split(".")[0] for p in ix.path.iterdir() if p.name.startswith("MAIN_") and "." in p.name}
+    assert on_disk == named
+    assert [c for c in _children() if c not in before] == []
+    assert 16 <= len(ix) < 30
+    monkeypatch.undo()
+    ix.add_articles([_story(n, "alpha") for n in range(16, 30)])
+    assert len(ix) == 30
+
+
+def test_a_segment_that_would_be_merged_alone_stays_as_it_is(tmp_path, gazetteer, monkeypatch):
+    # Half of a level's bytes in one segment: split in two, it made a run of its own, copied as
+    # it was, and copied again each time its level filled.
+    import searcher.batches as batches
+    from searcher.merging import MERGE_FACTOR
+
+    monkeypatch.setattr(batches, "APART", 0)
+    settings = searcher.IndexSettings(batch_size=12, workers=2)
+    ix = searcher.Index.create(tmp_path / "ix", settings=settings, gazetteer=gazetteer)
+    ix.add_articles([searcher.Article(id=f"big{n}", title=f"Long {n}", body=" ".join(f"w{n}x{k}" for k in range(4000)))
+                     for n in range(12)])  # fewer than a run with workers takes: one segment of 12
+    (big,) = ix._ix._segments()
+    for n in range(MERGE_FACTOR):  # nine small segments of its level, then a commit that merges the ten
+        ix.add_articles([_story(100 * n + k, "alpha") for k in range(12)])
+    segments = {s.segment_id() for s in ix._ix._segments()}
+    assert big.segment_id() in segments and len(segments) == 3  # the nine merged, the big one kept, the last
+    assert len(ix) == 12 * (MERGE_FACTOR + 1)
