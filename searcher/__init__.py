@@ -40,9 +40,9 @@ from searcher.model import (
     Skip,
     Span,
 )
+from searcher.processes import built_apart
 from searcher.ranking import DEFAULT_RANKING, Ranking
 from searcher.search import SORTS, SearchOptions, run_search, similar
-from searcher.writers import built_apart
 
 __version__ = store.VERSION
 __all__ = [

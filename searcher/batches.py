@@ -18,8 +18,9 @@ from whoosh.writing import OPTIMIZE
 
 from searcher.merging import file_bytes, merge_tiered, split, tiered
 from searcher.model import IndexLockedError, IndexWriteError
+from searcher.processes import all_apart, can_fork, give_back_memory
 from searcher.segwriter import SegmentWriter
-from searcher.writers import SegmentPool, all_apart, can_fork, give_back_memory, merge_into_one
+from searcher.writers import SegmentPool, merge_into_one
 
 if TYPE_CHECKING:
     from searcher.indexer import IndexSettings

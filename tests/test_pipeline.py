@@ -11,7 +11,7 @@ import pytest
 
 import searcher
 from searcher.model import ReadError
-from searcher.writers import can_fork as _can_fork
+from searcher.processes import can_fork as _can_fork
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -138,7 +138,7 @@ def test_large_runs_are_told_apart_by_their_bytes(tmp_path):
 def test_a_structure_built_apart_comes_back_whole():
     import os
 
-    from searcher.writers import built_apart
+    from searcher.processes import built_apart
 
     built = built_apart(lambda: {"pid": os.getpid(), "places": ["Erbil", "Iraq"]})
     assert built["places"] == ["Erbil", "Iraq"]
@@ -146,7 +146,7 @@ def test_a_structure_built_apart_comes_back_whole():
 
 
 def test_a_failing_build_apart_fails_here_too():
-    from searcher.writers import built_apart
+    from searcher.processes import built_apart
 
     calls = []
 
