@@ -17,7 +17,8 @@ It reads, for the latest generation of the index:
     segment, their count equal to the term's document frequency;
   - the ``id`` field's postings against the stored ids: each live document's stored id must
     be the term that indexes it (catches a term file and a stored-fields file that disagree);
-  - every value of every per-document column (sort keys, facets); each facets value must
+  - every value of every per-document column (sort keys, facets), and the files of those
+    every article has (:data:`~searcher.schema.ALWAYS_COLUMNS`); each facets value must
     unpack; every document with terms in a scored field must have a non-zero length for it;
 
 * the live document count against the number of stored ids (duplicate ids are a note:
@@ -41,7 +42,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import _DEF_INDEX_NAME, TOC
 
 from searcher.model import CheckReport, IndexNotFoundError
-from searcher.schema import META_FILE, SCHEMA_VERSION, build_schema, unpack_facets
+from searcher.schema import ALWAYS_COLUMNS, META_FILE, SCHEMA_VERSION, build_schema, unpack_facets
 
 _INDEX = _DEF_INDEX_NAME
 _TOC_RE = re.compile(rf"^_{_INDEX}_([0-9]+)\.toc$")
@@ -236,6 +237,9 @@ def _read_segment(reader, schema, doccount: int) -> list[str]:
         )
 
     # Columns: sort keys, facets and field lengths
+    missing = [name for name in ALWAYS_COLUMNS if name in schema and live and not reader.has_column(name)]
+    if missing:
+        raise _SegmentDamage(f"its column file(s) {', '.join(f'{name}.col' for name in missing)} are missing")
     fieldname = ""
     try:
         for fieldname in sorted(schema.names()):

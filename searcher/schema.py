@@ -118,6 +118,11 @@ def pack_facets(values: FacetValues) -> bytes:
     return FACET_FIELD_SEP.join((*lists, values.day or "", values.source or "")).encode("utf-8")
 
 
+#: the per-document columns written for every article (the others only for those with a value:
+#: a date, a path): a segment without one of their files cannot answer queries
+ALWAYS_COLUMNS = ("age", "cluster", "facets", "hash", "minhash")
+
+
 def unpack_facets(data: bytes) -> FacetValues:
     """The inverse of :func:`pack_facets`; empty bytes give empty facets."""
     if not data:

@@ -221,3 +221,13 @@ def test_an_index_whose_table_of_contents_is_gone_is_never_made_anew_by_adding(b
         (built / META_FILE).write_text(damaged)
         with pytest.raises(IndexNotFoundError, match="is damaged"):
             searcher.Index.open(built, create=True)
+
+
+@pytest.mark.parametrize("column", ["facets", "minhash"])
+def test_a_deleted_column_file_is_a_problem(built, column):
+    # With its facets column gone, a segment failed every query; check called the index ok.
+    segment, _ = _segment(built, 1)
+    (built / f"{segment.segment_id()}.{column}.col").unlink()
+    report = check_index(built)
+    assert not report.ok
+    assert any(segment.segid in p and f"{column}.col" in p and "missing" in p for p in report.problems)
