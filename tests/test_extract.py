@@ -453,12 +453,19 @@ def test_a_candidate_pickles_as_every_one_of_its_fields() -> None:
 def test_a_year_misread_on_a_scanned_page_gives_way_to_the_folders_date(tmp_path, gazetteer):
     # The OCR of a page filed under 19160203 reads its date line "February 3, 1018.": the page
     # was dated 898 years early, and every query for the 1910s missed it.
-    page = "February 3, 1018.\nTHE CITIZEN\n\nThe county court met on Monday in Berea.\n"
-    for folder in ("dates/19160203", "crawl/20240105", "misc"):
-        (tmp_path / "src" / folder).mkdir(parents=True)
-        (tmp_path / "src" / folder / "page.txt").write_text(page)
+    pages = {"1018": "February 3, 1018.\nTHE CITIZEN\n\nThe county court met on Monday in Berea.\n",
+             "1910": "February 3, 1910.\nTHE CITIZEN\n\nThe county court met on Monday in Berea.\n"}
+    for year, page in pages.items():
+        for folder in ("dates/19160203", "crawl/20240105", "misc"):
+            (tmp_path / "src" / year / folder).mkdir(parents=True)
+            (tmp_path / "src" / year / folder / "page.txt").write_text(page)
     ix = searcher.Index.create(tmp_path / "ix", gazetteer=gazetteer)
     ix.add(tmp_path / "src")
-    dates = {a.path.split("/")[-2]: a.date for a in ix.articles()}
-    assert dates["19160203"] == datetime(1916, 2, 3)
-    assert dates["20240105"] == dates["misc"] == datetime(1018, 2, 3)  # nothing to mend it by
+    parts = {a.id: Path(a.path).relative_to(tmp_path / "src").parts for a in ix.articles()}
+    dates = {f"{parts[a.id][0]}/{parts[a.id][-2]}": a.date for a in ix.articles()}
+    # A year no story came out in is no date: the path's, if it has one
+    assert dates["1018/19160203"] == datetime(1916, 2, 3)
+    assert dates["1018/20240105"] == datetime(2024, 1, 5) and dates["1018/misc"] is None
+    # A plausible year, but not the folder's for the same day: a misread digit
+    assert dates["1910/19160203"] == datetime(1916, 2, 3)
+    assert dates["1910/20240105"] == dates["1910/misc"] == datetime(1910, 2, 3)

@@ -34,7 +34,9 @@ import re
 from datetime import datetime
 from types import MappingProxyType
 
-_MIN_YEAR, _MAX_YEAR = 1600, 2199
+from searcher.readers.dates import TEXT_YEARS
+
+_MIN_YEAR, _MAX_YEAR = TEXT_YEARS[0], TEXT_YEARS[-1]
 _HEAD_LINES = 5
 _MAX_DATE_LINE = 80
 _MAX_OTHER_WORDS = 2  # words beside the date on a date line ("Last updated", "Published on"), weekday aside

@@ -9,6 +9,9 @@ from dateutil import parser as _dateutil
 
 MIN_YEAR = 1000
 MAX_YEAR = 2200
+#: the years of a date read from running text (a date line, a dateline, a masthead): an earlier
+#: one is a misread scan ("February 3, 1018.") or history, never the day a story came out
+TEXT_YEARS = range(1600, 2200)
 _MAX_LENGTH = 80
 
 _ISO = re.compile(r"\d{4}-\d\d-\d\d(?:[T ].*)?|\d{8}(?:T.*)?")

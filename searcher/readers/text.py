@@ -6,6 +6,7 @@ import re
 
 from searcher.model import Article
 from searcher.readers.base import ReadResult, normalise_key, record_to_article
+from searcher.readers.dates import TEXT_YEARS
 from searcher.readers.encoding import clean_text, decode, unescape_entities
 from searcher.readers.titles import split_title, strip_furniture
 
@@ -32,7 +33,7 @@ def read_text(data: bytes, suffix: str, rel: str) -> ReadResult:
     else:
         record["title"], record["body"] = split_title(text, markdown=suffix == ".md")
     article = record_to_article(record, rel, None, entities=False)
-    if isinstance(article, Article) and article.date is None:
+    if isinstance(article, Article) and article.date is None and date is not None and date.year in TEXT_YEARS:
         article.date = date
     result = ReadResult()
     result.add(article)
