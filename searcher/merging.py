@@ -63,11 +63,19 @@ def merge_tiered(writer: writing.SegmentWriter, segments: list[Any]) -> list[Any
     merged = tiered(segments)
     if not merged:
         return list(segments)
-    for segment in merged:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
+    add_segments(writer, merged)
     return [s for s in segments if s not in merged]
+
+
+def add_segments(writer: writing.SegmentWriter, segments: list[Any]) -> None:
+    """Merge ``segments`` (committed ones, with the deletions ``writer`` made in them) into
+    the segment ``writer`` is writing."""
+    for segment in segments:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
 
 
 def tiered(segments: list[Any]) -> list[Any]:

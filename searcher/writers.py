@@ -33,9 +33,9 @@ from typing import Any, Generic, TypeVar
 
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import FileIndex
-from whoosh.reading import SegmentReader
 
 from searcher.documents import Documents
+from searcher.merging import add_segments
 from searcher.model import SearcherError
 from searcher.pipeline import Prepared, Ready
 from searcher.processes import can_fork, die_with_parent, give_back_memory
@@ -271,10 +271,7 @@ class SegmentPool(Generic[T]):
     def merge(self, runs: list[list[Any]]) -> list[Any]:
         """Merge each run of committed segments into one, a run to a worker, all at once;
         the new segments, for the caller's locked writer to adopt in their stead at its
-        commit. The workers are idle then: the commit that merges waits for their flush.
-        Without workers, the runs are merged here, one after the other."""
-        if not self.workers:
-            return [merge_into_one(self._local.ix, run) for run in runs]
+        commit. The workers are idle then: the commit that merges waits for their flush."""
         merged = []
         for start in range(0, len(runs), self.workers):
             batch = runs[start:start + self.workers]
@@ -353,12 +350,7 @@ def merge_into_one(ix: Any, segments: list[Any]) -> Any:
     ix = unlocked(ix)
     writer = SegmentWriter(ix, _lk=False, compound=False)
     try:
-        for segment in segments:
-            reader = SegmentReader(ix.storage, ix.schema, segment)
-            try:
-                writer.add_reader(reader)
-            finally:
-                reader.close()
+        add_segments(writer, segments)
         return writer._finalize_segment()
     except BaseException:
         writer._close_segment()
