@@ -118,8 +118,10 @@ class Batches:
         live = [s for s in chosen if s.doc_count()]  # the others are only dropped
         pool = self.pool if self.pool is not None and self.pool.workers else None
         parts = pool.workers if pool is not None else self.settings.workers if can_fork() else 0
-        weight = file_bytes(self.ix.storage)
-        if not live or parts < 1 or (pool is None and sum(map(weight, live)) < APART):
+        if not live or parts < 1:
+            return merge_tiered
+        weight = file_bytes(self.ix.storage)  # the folder is listed only when a merge is due
+        if pool is None and sum(map(weight, live)) < APART:
             return merge_tiered  # here: a small merge costs less than a fork
         runs = split(live, parts, weight)
         # A segment in a run of its own would be copied as it is, and stay in its level to be

@@ -92,18 +92,13 @@ def tiered(segments: list[Any]) -> list[Any]:
     return empty + [s for level in levels.values() if len(level) >= MERGE_FACTOR for s in level]
 
 
-def split(segments: list[Any], parts: int, weight: Callable[[Any], int] | None = None) -> list[list[Any]]:
-    """``segments`` in at most ``parts`` runs, in order, of about the same ``weight`` each
-    (by default their articles, deleted ones included).
+def split(segments: list[Any], parts: int, weight: Callable[[Any], int]) -> list[list[Any]]:
+    """``segments`` in at most ``parts`` runs, in order, of about the same ``weight`` each.
 
-    >>> class S:
-    ...     def __init__(self, n): self.n = n
-    ...     def doc_count_all(self): return self.n
-    >>> [[s.n for s in run] for run in split([S(5), S(1), S(1), S(3), S(2)], 2)]
+    >>> split([5, 1, 1, 3, 2], 2, weight=lambda n: n)
     [[5, 1], [1, 3, 2]]
     """
-    weigh = weight or (lambda segment: segment.doc_count_all())
-    weights = [weigh(s) for s in segments]
+    weights = [weight(s) for s in segments]
     total = sum(weights)
     runs: list[list[Any]] = [[]]
     done = 0
