@@ -321,8 +321,13 @@ def _rehashed(q: wq.Query, classes: dict[type, type]) -> wq.Query:
 
 def is_plain(text: str) -> bool:
     """Whether ``text`` is only words (no operators, quotes, fields or groups), so that
-    falling back to "any word" when no article has them all keeps the user's meaning."""
-    return not re.search(r'["():\[\]+*?^~]|(?:^|\s)-|\b(?:AND|OR|NOT)\b', text)
+    falling back to "any word" when no article has them all keeps the user's meaning.
+    A word may be a pattern, fuzzy or boosted (``iran*``, ``soleimany~``, ``erbil^2``).
+
+    >>> is_plain("iran* missile"), is_plain("iran OR missile")
+    (True, False)
+    """
+    return not re.search(r'["():\[\]+]|(?:^|\s)-|\b(?:AND|OR|NOT)\b', text)
 
 
 def fold(name: str) -> str:

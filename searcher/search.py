@@ -197,6 +197,11 @@ def _plain(q: wq.Query) -> bool:
     return type(q) in _PLAIN_QUERIES and all(_plain(c) for c in q.children())
 
 
+# What a query writes besides its words: operators, field names ("title:the"), and the numbers
+# of proximity, fuzziness and boosts ('""~2' names no word "2").
+_SYNTAX = re.compile(r"\b(?:AND|OR)\b|(?<!\w)\w+:|[~^][0-9.]*")
+
+
 def _stop_words_only(s: Searcher, text: str, filt: wq.Query | None, opts: SearchOptions) -> ResultPage:
     """A query whose every word is a stop word ("The Who", "to be or not to be") is looked
     for in the titles, which are also indexed with their stop words: as a phrase, else
@@ -204,7 +209,7 @@ def _stop_words_only(s: Searcher, text: str, filt: wq.Query | None, opts: Search
     if re.search(r"(?:^|[\s(])-|\bNOT\b", text):
         # "-the": excluding stop words excludes nothing that can be looked for.
         return _nothing(text, opts)
-    words = [t.text for t in s.schema["headline"].analyzer(re.sub(r"\b(?:AND|OR)\b", " ", text))]
+    words = [t.text for t in s.schema["headline"].analyzer(_SYNTAX.sub(" ", text))]
     if not words:
         return _nothing(text, opts)
     tries: list[wq.Query] = [wq.Term("headline", words[0])]

@@ -400,9 +400,18 @@ def expected_ids(index: Index, node, text: str) -> set[str]:
     found = {d.id for d in index.docs if holds(node, d, index.fields[d.id])}
     if not found and is_plain(text) and len(text.split()) > 1:
         # A plain word list that no article has whole falls back to any of its words.
-        stems = {terms(w)[0] for w in text.split()}
-        found = {d.id for d in index.docs if stems & {t for f in FIELDS for t in index.fields[d.id][f]}}
+        words = _words(node)
+        found = {d.id for d in index.docs if any(holds(w, d, index.fields[d.id]) for w in words)}
     return found
+
+
+def _words(node) -> list:
+    """The words (patterns, fuzzy and boosted words included) of a query that is a list of them."""
+    if node[0] == "and" and not node[3]:
+        return _words(node[1]) + _words(node[2])
+    if node[0] == "seq":
+        return [w for n in node[2] for w in _words(n)]
+    return [node]
 
 
 def search_ids(ix: searcher.Index, text: str, **options) -> tuple[list[str], searcher.ResultPage]:

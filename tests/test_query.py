@@ -77,6 +77,9 @@ def test_is_plain():
     assert not is_plain('"missile base"')
     assert not is_plain("missile OR base")
     assert not is_plain("title:missile")
+    # Patterns, fuzzy words and boosts are still words: with no article having them all, any will do.
+    assert is_plain("missil* Erbil~ base^2")
+    assert not is_plain("missile -base") and not is_plain("+missile base")
 
 
 def test_date_bounds():

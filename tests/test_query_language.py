@@ -170,5 +170,17 @@ def test_a_query_of_stop_words_finds_titles_that_say_it(ix):
     assert [h.id for h in ix.search("who the").hits] == ["band"]
 
 
+def test_a_query_of_stop_words_looks_for_its_words_not_its_syntax(ix):
+    # The field name, the proximity and the boost are no words of the title.
+    assert {h.id for h in ix.search("title:the").hits} == {"band", "women"}
+    assert [h.id for h in ix.search('"the who"~2').hits] == ["band"]
+    assert [h.id for h in ix.search("the^2 who").hits] == ["band"]
+    # An empty phrase names nothing, whatever its proximity: not the word "2".
+    two = searcher.Article(id="two", title="2 of the best", body="Two of them.")
+    ix.add_articles([two])
+    assert ix.search('""~2').total == 0
+    assert [h.id for h in ix.search("2").hits] == ["two"]
+
+
 def test_a_date_in_quotes_stays_text(ix):
     assert ix.search('"date:2020"').total == 0

@@ -48,6 +48,14 @@ def test_no_article_has_every_word_so_some_are_shown(ix):
     assert {h.id for h in page.hits} == {"strikes.txt", "wire-2", "wire-3"}
 
 
+def test_a_pattern_or_a_fuzzy_word_relaxes_as_a_word_does(ix):
+    # A pattern that matches nothing, or a misspelt word, does not leave the page empty.
+    for query in ("missile harv*", "missil* harvest", "missile harvest~1 zzzq*"):
+        page = ix.search(query)
+        assert page.relaxed, query
+        assert {h.id for h in page.hits} == {"strikes.txt", "wire-2", "wire-3"}, query
+
+
 def test_phrase_and_boolean(ix):
     assert [h.id for h in ix.search('"crude oil prices"').hits] == ["oil.txt"]
     assert ix.search('"oil crude prices"').total == 0
