@@ -21,9 +21,11 @@ from whoosh.qparser import (
     FieldsPlugin,
     FuzzyTermPlugin,
     MultifieldParser,
+    OperatorsPlugin,
     OrGroup,
     PlusMinusPlugin,
 )
+from whoosh.qparser import syntax as wsyntax
 from whoosh.qparser.dateparse import DateParserPlugin
 from whoosh.reading import IndexReader
 
@@ -226,6 +228,11 @@ def _parse(
     parser.remove_plugin_class(FieldsPlugin)
     parser.add_plugin(FieldsPlugin(expr=r"(?<!\w)(?P<text>\w+|[*]):"))
     parser.add_plugin(FuzzyTermPlugin())
+    for plugin in parser.plugins:
+        if isinstance(plugin, OperatorsPlugin):  # made for this parser: changing it changes no other
+            for tagger, _ in plugin.ops:
+                if tagger.optype is wsyntax.InfixOperator:
+                    tagger.optype = _KeepingBoosts
     errors: list[str] = []
     parser.add_plugin(DateParserPlugin(callback=errors.append))
     # A fuzzy distance of 3 or more matches most of a large lexicon: refuse it, as Lucene does.
@@ -247,6 +254,8 @@ def _parse(
     # terms, so the groups that coord counts are taken before it.
     if any_terms and type(q) is wq.Or and len(q.subqueries) > 1:
         q = CoordOr(q.subqueries, boost=q.boost, exponent=coord)
+    if any_terms:
+        q = _exclusions(q)
     try:
         q = _rehashed(q, _HASHED).normalize()
         q = _rehashed(q, {v: k for k, v in _HASHED.items()})
@@ -254,6 +263,21 @@ def _parse(
         raise QueryError(f"cannot parse the query ({type(e).__name__})") from None
     # Wildcards, prefixes, fuzzy words and term ranges expand within limits and the deadline.
     return bound(q, typed, text)
+
+
+class _KeepingBoosts(wsyntax.InfixOperator):
+    """AND and OR that keep a boosted operand whole. Whoosh's operator appends the other
+    operand to its left one when that is already a group of its kind, boost and all: in
+    ``kuwait^3 OR missile`` the word's group (title OR body) took ``missile`` in, and both
+    words counted three times."""
+
+    def replace_self(self, parser, group, position):  # noqa: ANN001, ANN201 (Whoosh's signature)
+        if 0 < position < len(group) - 1:
+            left, right = group[position - 1], group[position + 1]
+            if getattr(left if self.leftassoc else right, "boost", 1.0) != 1.0:
+                group[position - 1 : position + 2] = [self.grouptype([left, right])]
+                return position
+        return super().replace_self(parser, group, position)
 
 
 MAX_FUZZY_DISTANCE = 2
@@ -280,6 +304,27 @@ def _repair(q: wq.Query, any_terms: bool) -> wq.Query:
         return node
 
     return fix(q)
+
+
+def _exclusions(q: wq.Query) -> wq.Query:
+    """With any word enough, ``a b NOT c`` is any of ``a b``, and never ``c``: the parser
+    makes an Or of the three, which took every article without ``c``."""
+    if q.is_leaf():
+        return q
+    q = q.apply(_exclusions)
+    if not isinstance(q, wq.Or):
+        return q
+    nots = [sub for sub in q.subqueries if isinstance(sub, wq.Not)]
+    words = [sub for sub in q.subqueries if not isinstance(sub, wq.Not)]
+    if not nots or not words:
+        return q
+    if len(words) == 1:
+        wanted = words[0].with_boost(words[0].boost * q.boost)
+    elif isinstance(q, CoordOr):
+        wanted = CoordOr(words, boost=q.boost, exponent=q.exponent)
+    else:
+        wanted = wq.Or(words, boost=q.boost)
+    return wq.And([wanted, *nots])
 
 
 class _HashedAnd(wq.And):

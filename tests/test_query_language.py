@@ -95,6 +95,25 @@ def test_boost_raises_a_words_weight(ix):
     assert boosted.hits[0].score > plain.hits[0].score
 
 
+def test_a_boost_before_or_weighs_its_own_word_only(ix):
+    def scores(query: str) -> dict[str, float]:
+        return {h.id: round(h.score, 6) for h in ix.search(query).hits}
+
+    # The order of the words cannot matter; "radar" (in "far" and "undated") is not boosted.
+    assert scores("erbil^3 OR radar") == scores("radar OR erbil^3")
+    assert scores("(erbil OR soleimani)^3 OR radar") == scores("radar OR (erbil OR soleimani)^3")
+    assert scores("erbil^3 OR radar")["far"] == scores("erbil OR radar")["far"]
+    assert scores("erbil^3 OR radar")["erbil"] > scores("erbil OR radar")["erbil"]
+
+
+def test_not_excludes_when_any_word_will_do(ix):
+    # Any of the words, none of the excluded: not every article that lacks the excluded one.
+    for query in ("missile radar NOT erbil", "missile radar -erbil", "(missile OR radar) NOT erbil"):
+        assert ids(ix, query, any_terms=True) == {"far", "undated"}, query
+    assert ids(ix, "radar NOT (erbil OR far)", any_terms=True) == {"undated"}
+    assert ids(ix, "NOT base", any_terms=True) == {"women", "military", "band"}
+
+
 def test_every_field_can_be_scoped(ix):
     assert ids(ix, "title:base") == {"erbil", "far"}
     assert ids(ix, "body:base") == {"erbil", "far", "undated"}

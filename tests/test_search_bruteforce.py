@@ -69,7 +69,23 @@ def matches(node, fields: list[list[str]]) -> bool:
     return left and not right
 
 
-def index_and_search(gazetteer, docs, query: str) -> tuple[list[searcher.Article], searcher.ResultPage]:
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    docs=articles_st,
+    wanted=st.lists(st.sampled_from(WORDS), min_size=1, max_size=3, unique=True),
+    unwanted=st.lists(st.tuples(st.sampled_from(["-", "NOT "]), st.sampled_from(WORDS)), max_size=2),
+)
+def test_any_word_with_exclusions_matches_brute_force(gazetteer, docs, wanted, unwanted):
+    # --any: articles with any wanted word and none of the excluded ones, however written.
+    query = " ".join(wanted + [sign + word for sign, word in unwanted])
+    articles, page = index_and_search(gazetteer, docs, query, any_terms=True)
+    fields = {a.id: set(terms(a.title)) | set(terms(a.body)) for a in articles}
+    expected = {i for i, f in fields.items()
+                if any(terms(w)[0] in f for w in wanted) and not any(terms(w)[0] in f for _, w in unwanted)}
+    assert {h.id for h in page.hits} == expected
+
+
+def index_and_search(gazetteer, docs, query: str, **options) -> tuple[list[searcher.Article], searcher.ResultPage]:
     """Index generated (title words, body words) pairs in a fresh index and run ``query`` on it."""
     articles = [
         searcher.Article(id=f"a{i}", title=" ".join(t), body=" ".join(b)) for i, (t, b) in enumerate(docs)
@@ -77,7 +93,7 @@ def index_and_search(gazetteer, docs, query: str) -> tuple[list[searcher.Article
     with tempfile.TemporaryDirectory() as tmp:
         ix = searcher.Index.create(Path(tmp) / "ix", gazetteer=gazetteer)
         ix.add_articles(articles)
-        page = ix.search(query, options=searcher.SearchOptions(limit=1000, collapse=False))
+        page = ix.search(query, options=searcher.SearchOptions(limit=1000, collapse=False, **options))
         ix.close()
     return articles, page
 
