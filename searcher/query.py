@@ -183,15 +183,19 @@ def parse(
     now: datetime | None = None,
     title_weight: float = 1.0,
     coord: float = 1.0,
+    headline: bool = False,
 ) -> wq.Query:
     """Parse ``text`` into a Whoosh query over title and body, or raise :class:`QueryError`.
+    With ``headline``, over the titles with their stop words instead (the ``headline`` field),
+    which every text field's name then means.
 
     >>> from searcher.schema import build_schema
     >>> parse("missile Erbil", build_schema())
     And([Or([Term('title', 'missil'), Term('body', 'missil')]), Or([...])])
     """
     try:
-        return _parse(text, schema, any_terms=any_terms, now=now, title_weight=title_weight, coord=coord)
+        return _parse(text, schema, any_terms=any_terms, now=now, title_weight=title_weight, coord=coord,
+                      headline=headline)
     except QueryError as e:
         # The message is one line on a terminal: what it quotes of the query (a date range
         # may hold a newline, a word a NUL) is shown escaped.
@@ -200,7 +204,8 @@ def parse(
 
 
 def _parse(
-    text: str, schema, *, any_terms: bool, now: datetime | None, title_weight: float, coord: float
+    text: str, schema, *, any_terms: bool, now: datetime | None, title_weight: float, coord: float,
+    headline: bool = False,
 ) -> wq.Query:
     check_syntax(text)
     for m in _FIELD_NAME.finditer(text):
@@ -215,13 +220,16 @@ def _parse(
     typed, text = text, _rewrite_dates(text, now)
     group = OrGroup if any_terms else AndGroup
     fieldboosts = {"title": title_weight} if title_weight != 1.0 else None
-    parser = MultifieldParser(["title", "body"], schema, group=group, fieldboosts=fieldboosts)
+    fields = ["headline"] if headline else ["title", "body"]
+    parser = MultifieldParser(fields, schema, group=group, fieldboosts=None if headline else fieldboosts)
     parser.remove_plugin_class(PlusMinusPlugin)
     parser.add_plugin(PlusMinusPlugin(_PLUS, _MINUS))
     aliases: dict[str, list[str]] = {}
     for alias, name in QUERY_FIELDS.items():
         if alias != name:
             aliases.setdefault(name, []).append(alias)
+    if headline:
+        aliases["headline"] = [*aliases.pop("title", []), *aliases.pop("body", []), "title", "body"]
     parser.add_plugin(FieldAliasPlugin(aliases))
     # Whoosh's field tagger is tried at every character and scans the rest of the word for a
     # ':', so a long word took quadratic time (1 s for 10,000 letters); a field name starts a word.

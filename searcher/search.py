@@ -151,8 +151,11 @@ def run_search(
         return _nothing(text, opts)
     filt = _filter(s, opts, canonical)
     q = resolve_facets(_parsed(s, text, opts, opts.any_terms), s.reader(), canonical)
-    if q is wq.NullQuery:
-        return _stop_words_only(s, text, filt, opts)
+    if not _wants(q):
+        # "The Who", "the who -band": every word asked for was a stop word.
+        headline = parse(text, s.schema, any_terms=opts.any_terms, now=opts.now, headline=True)
+        if _wants(headline):
+            return _stop_words_only(s, text, headline, None if q is wq.NullQuery else q, filt, opts)
     page = _page(s, text, q, filt, opts)
     if page.total == 0 and not opts.any_terms and is_plain(text) and len(text.split()) > 1:
         q = _parsed(s, text, opts, True)
@@ -197,28 +200,31 @@ def _plain(q: wq.Query) -> bool:
     return type(q) in _PLAIN_QUERIES and all(_plain(c) for c in q.children())
 
 
-# What a query writes besides its words: operators, field names ("title:the"), and the numbers
-# of proximity, fuzziness and boosts ('""~2' names no word "2").
-_SYNTAX = re.compile(r"\b(?:AND|OR)\b|(?<!\w)\w+:|[~^][0-9.]*")
+def _wants(q: wq.Query) -> bool:
+    """Whether ``q`` asks for something, rather than only excluding (or nothing at all)."""
+    if q is wq.NullQuery or isinstance(q, wq.Not):
+        return False
+    return q.is_leaf() or any(_wants(sub) for sub in q.children())
 
 
-def _stop_words_only(s: Searcher, text: str, filt: wq.Query | None, opts: SearchOptions) -> ResultPage:
-    """A query whose every word is a stop word ("The Who", "to be or not to be") is looked
-    for in the titles, which are also indexed with their stop words: as a phrase, else
-    all the words, else any of them."""
-    if re.search(r"(?:^|[\s(])-|\bNOT\b", text):
-        # "-the": excluding stop words excludes nothing that can be looked for.
-        return _nothing(text, opts)
-    words = [t.text for t in s.schema["headline"].analyzer(_SYNTAX.sub(" ", text))]
-    if not words:
-        return _nothing(text, opts)
-    tries: list[wq.Query] = [wq.Term("headline", words[0])]
-    if len(words) > 1:
-        tries = [wq.Phrase("headline", words), wq.And([wq.Term("headline", w) for w in words])]
+def _stop_words_only(
+    s: Searcher, text: str, headline: wq.Query, excluded: wq.Query | None, filt: wq.Query | None, opts: SearchOptions
+) -> ResultPage:
+    """A query whose every word is a stop word ("The Who", "to be or not to be") is looked for
+    in the titles, which are also indexed with their stop words (``headline``: the query over
+    them). A list of words is looked for as a phrase, else all of them, else any (``relaxed``).
+    ``excluded`` is what the query excludes of the other fields ("the who -band")."""
+    tries = [headline]
+    if is_plain(text) and not opts.any_terms:
+        words = [t.text for t in s.schema["headline"].analyzer(re.sub(r"[~^][0-9.]*", " ", text))]
+        terms = [wq.Term("headline", w) for w in words]
+        if len(words) > 1:
+            tries = [wq.Phrase("headline", words), wq.And(terms), wq.Or(terms)]
     page = _nothing(text, opts)
-    for q in tries:
-        page = _page(s, text, q, filt, opts)
+    for n, q in enumerate(tries):
+        page = _page(s, text, q if excluded is None else wq.And([q, excluded]), filt, opts)
         if page.total:
+            page.relaxed = n == 2
             break
     return page
 

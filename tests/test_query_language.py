@@ -201,5 +201,24 @@ def test_a_query_of_stop_words_looks_for_its_words_not_its_syntax(ix):
     assert [h.id for h in ix.search("2").hits] == ["two"]
 
 
+def test_a_query_of_stop_words_with_or_and_exclusions(ix):
+    ix.add_articles([
+        searcher.Article(id="song", title="Who are you", body="A single from 1978."),
+        searcher.Article(id="live", title="The Who live at Leeds", body="A concert album with a band photo."),
+    ])
+    # Excluding a word keeps the stop words asked for: not every article without "album".
+    assert ids(ix, "the who -album") == {"band"}
+    assert ids(ix, "the who NOT album") == {"band"}
+    # Stop words excluded are excluded from the headline.
+    assert ids(ix, "who -the") == {"song"}
+    assert ids(ix, 'who -"the who"') == {"song"}
+    assert ids(ix, "who NOT (the OR are)") == set()
+    # OR asks for any of them; without it, any of them only once no title has them all.
+    assert ids(ix, "the OR who") == {"band", "live", "song", "women"}
+    page = ix.search("who are the")
+    assert page.relaxed and {h.id for h in page.hits} == {"band", "live", "song", "women"}
+    assert not ix.search("the who").relaxed
+
+
 def test_a_date_in_quotes_stays_text(ix):
     assert ix.search('"date:2020"').total == 0
