@@ -161,8 +161,7 @@ def _boosted(leaf_st):
     return leaf_st | st.builds(lambda n, b: ("boost", n, b), leaf_st, boost_st)
 
 
-# Fuzzy terms take no boost of their own: see test_a_boost_after_a_fuzzy_term_is_not_a_word.
-text_leaf_st = _boosted(word_st | phrase_st | prefix_st | wild_st) | fuzzy_st
+text_leaf_st = _boosted(word_st | phrase_st | prefix_st | wild_st | fuzzy_st)
 
 
 def _range(days: list[date], forms: tuple[str, str], swap: bool, op: str):
@@ -229,11 +228,11 @@ LEAVES = {"word", "phrase", "prefix", "wild", "fuzzy", "date", "source", "field"
 
 def _takes_boost(node) -> bool:
     """Whether ``^B`` can follow ``node`` as it is rendered: not a date clause ("date:2020^2" is
-    an unreadable date), nor a fuzzy term (see test_a_boost_after_a_fuzzy_term_is_not_a_word),
-    nor NOT (whose boost would go to its operand), nor a boost ("x^2^3" reads "^3" as a word)."""
+    an unreadable date), nor NOT (whose boost would go to its operand), nor a boost ("x^2^3" is
+    refused)."""
     if node[0] == "field":
         return _takes_boost(node[2])
-    return node[0] not in ("date", "fuzzy", "not", "boost")
+    return node[0] not in ("date", "not", "boost")
 
 
 def atom(node) -> str:

@@ -114,6 +114,35 @@ def test_not_excludes_when_any_word_will_do(ix):
     assert ids(ix, "NOT base", any_terms=True) == {"women", "military", "band"}
 
 
+def test_modifiers_are_read_or_refused_never_made_words(ix):
+    # ~0 is no proximity (the exact phrase) and no fuzziness; a fuzzy word takes a boost either way round.
+    assert ids(ix, '"missile defence"~0') == ids(ix, '"missile defence"') == {"far"}
+    assert ids(ix, "radar~0") == ids(ix, "radar")
+    assert ids(ix, "erbil~1^3") == ids(ix, "erbil^3~1") == ids(ix, "erbil~1") == {"erbil"}
+    assert ix.search("erbil~1^3").hits[0].score == pytest.approx(3 * ix.search("erbil~1").hits[0].score)
+    assert ids(ix, '"base radar"^2~3') == ids(ix, '"base radar"~3^2')
+
+
+@pytest.mark.parametrize(
+    ("query", "position"),
+    [
+        ("war^", 3),  # was the word war
+        ("war^-1", 3),  # was war and 1
+        ("war^1e38", 3),  # was war and 1e38
+        pytest.param("war^" + "9" * 400, 3, id="huge"),  # an infinite score, and "Infinity" in --json
+        ('"missile base"~-1', 14),
+        ("missile~1.5", 7),  # was missile~1 and 5
+        ("a~b", 1),
+        ("oil^2^3", 3),
+    ],
+)
+def test_a_malformed_modifier_says_where(ix, query, position):
+    with pytest.raises(searcher.QueryError) as raised:
+        ix.search(query)
+    assert raised.value.position == position
+    assert f"position {position}" in str(raised.value)
+
+
 def test_every_field_can_be_scoped(ix):
     assert ids(ix, "title:base") == {"erbil", "far"}
     assert ids(ix, "body:base") == {"erbil", "far", "undated"}
