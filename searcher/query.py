@@ -126,9 +126,31 @@ def _check_words(text: str) -> None:
                 raise QueryError(f"'{word}' at position {pos} has nothing before it", pos)
 
 
+def _lower_field(m: re.Match) -> str:
+    """A field's name in any case ("TITLE:", "Source:") as the schema has it; anything else as written."""
+    name = m.group("name")
+    if name is None or name.lower() not in QUERY_FIELDS:
+        return m.group(0)
+    return f"{name.lower()}:"
+
+
+def _sign_in_parentheses(text: str) -> int:
+    """Where the first ``+`` or ``-`` that marks a word inside parentheses is (0 if none is)."""
+    depth = 0
+    for m in re.finditer(rf'"[^"]*"|[()]|{_PLUS}|{_MINUS}', text):
+        token = m.group()
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif token in "+-" and depth > 0:
+            return m.start()
+    return 0
+
+
 def _rewrite_dates(text: str, now: datetime | None = None) -> str:
     def iso(moment: datetime) -> str:
-        return f"{moment:%Y-%m-%dT%H:%M:%S}"
+        return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"  # %Y writes the year 1 as "1"
 
     def clause(m: re.Match) -> str:
         try:
@@ -199,8 +221,13 @@ def parse(
     except QueryError as e:
         # The message is one line on a terminal: what it quotes of the query (a date range
         # may hold a newline, a word a NUL) is shown escaped.
-        e.args = ("".join(c if c.isprintable() else repr(c)[1:-1] for c in str(e)),)
+        e.args = (one_line(str(e)),)
         raise
+
+
+def one_line(message: str) -> str:
+    """``message`` with what a terminal would not show as one line (a line break, a NUL) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 def _parse(
@@ -208,9 +235,10 @@ def _parse(
     headline: bool = False,
 ) -> wq.Query:
     check_syntax(text)
+    text = _FIELD_NAME.sub(_lower_field, text)
     for m in _FIELD_NAME.finditer(text):
         name = m.group("name")
-        if name and name in schema and schema[name].format is None:
+        if name and name in schema and schema[name].format is None and name not in QUERY_FIELDS:
             # A stored-only field (url:, minhash:) has no words: Whoosh's parser raised on it.
             raise QueryError(f"'{name}:' at position {m.start()} is not a field that can be searched", m.start())
     if text.strip() in ("*", "*:*"):
@@ -252,7 +280,9 @@ def _parse(
         q = parser.parse(text, normalize=False)
     except NotImplementedError:
         # Whoosh's plus/minus plugin handles only the top level of a query.
-        raise QueryError("'+' and '-' mark words only outside parentheses; inside, use AND and NOT") from None
+        at = _sign_in_parentheses(text)
+        raise QueryError(f"'{text[at]}' at position {at}: '+' and '-' mark words only outside parentheses; "
+                         "inside, use AND and NOT", at) from None
     except Exception as e:  # Whoosh's parser raises assorted internals on odd input
         raise QueryError(f"cannot parse the query ({type(e).__name__})") from None
     if errors:

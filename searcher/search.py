@@ -24,7 +24,7 @@ from searcher import matches, readcache
 from searcher.explain import explain
 from searcher.facets import facet_counts
 from searcher.model import Facets, Hit, QueryError, QueryTimeoutError, ResultPage
-from searcher.query import date_bounds, facet_filter, is_plain, parse, resolve_facets
+from searcher.query import date_bounds, facet_filter, is_plain, one_line, parse, resolve_facets
 from searcher.ranking import DEFAULT_RANKING, CoordOr, Ranking, ranked_searcher
 from searcher.snippets import highlight_text, lead, spans
 from searcher.suggest import suggest
@@ -63,14 +63,35 @@ class SearchOptions:
     timeout: float | None = None
     ranking: Ranking = DEFAULT_RANKING
 
+    def __post_init__(self) -> None:
+        # One name given as a string is that name, not its letters ("Iraq" was I, r, a, q).
+        for name in ("places", "countries", "regions", "sources"):
+            if isinstance(getattr(self, name), str):
+                setattr(self, name, [getattr(self, name)])
+
+
+def _check_options(opts: SearchOptions) -> None:
+    if opts.sort not in SORTS:
+        raise QueryError(f"unknown sort '{opts.sort}': use one of {', '.join(SORTS)}")
+    if not all(type(n) is int and n >= 1 for n in (opts.limit, opts.page)):
+        raise QueryError("--limit and --page must be whole numbers, at least 1")
+    if opts.facet_limit is not None and not (type(opts.facet_limit) is int and opts.facet_limit >= 1):
+        raise QueryError("the facet limit must be a whole number, at least 1 (None: every value)")
+    if opts.timeout is not None and not opts.timeout >= 0:
+        raise QueryError("--timeout must be 0 (no limit) or more seconds")
+
+
+def _dates(opts: SearchOptions) -> tuple[datetime | None, datetime | None]:
+    """The bounds of ``--since`` and ``--until``."""
+    low = date_bounds(opts.since, "--since", opts.now)[0] if opts.since else None
+    high = date_bounds(opts.until, "--until", opts.now)[1] if opts.until else None
+    if low and high and low > high:
+        raise QueryError(f"--since {opts.since} is after --until {opts.until}")
+    return low, high
+
 
 def _filter(s: Searcher, opts: SearchOptions, canonical) -> wq.Query | None:
-    low = high = None
-    if opts.since or opts.until:
-        low = date_bounds(opts.since, "--since", opts.now)[0] if opts.since else None
-        high = date_bounds(opts.until, "--until", opts.now)[1] if opts.until else None
-        if low and high and low > high:
-            raise QueryError(f"--since {opts.since} is after --until {opts.until}")
+    low, high = _dates(opts)
     if not (low or high or opts.places or opts.countries or opts.regions or opts.sources):
         return None
     # Resolving facet names reads each facet's lexicon: the filter is kept per reader,
@@ -140,14 +161,22 @@ def run_search(
     canonical: Callable[[str, str], str | None] | None = None,
 ) -> ResultPage:
     """Search for ``text`` with the searcher ``s``; see :class:`SearchOptions`. Raises :class:`QueryError`."""
-    if opts.sort not in SORTS:
-        raise QueryError(f"unknown sort '{opts.sort}': use one of {', '.join(SORTS)}")
-    if opts.limit < 1 or opts.page < 1:
-        raise QueryError("--limit and --page must be at least 1")
+    try:
+        return _run_search(s, text, opts, canonical)
+    except QueryError as e:
+        e.args = (one_line(str(e)),)  # what it quotes of a date or a name may hold a line break
+        raise
+
+
+def _run_search(
+    s: Searcher, text: str, opts: SearchOptions, canonical: Callable[[str, str], str | None] | None
+) -> ResultPage:
+    _check_options(opts)
     s = ranked_searcher(s, opts.ranking)
     if s.doc_count_all() == 0:
-        # A new index has no columns to read; the query is still checked.
+        # A new index has no columns to read; the query and the dates are still checked.
         parse(text, s.schema, any_terms=opts.any_terms, now=opts.now)
+        _dates(opts)
         return _nothing(text, opts)
     filt = _filter(s, opts, canonical)
     q = resolve_facets(_parsed(s, text, opts, opts.any_terms), s.reader(), canonical)

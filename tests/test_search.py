@@ -73,6 +73,33 @@ def test_field_queries(ix):
     assert [h.id for h in ix.search("missile date:[2019-01-01 to 2019-12-31]").hits] == ["wire-2"]
 
 
+def test_field_names_in_any_case_and_every_alias(ix):
+    assert ids_of(ix, "TITLE:Korean") == ids_of(ix, "Title:korean") == ["wire-2"]
+    assert ids_of(ix, "places:Erbil") == ids_of(ix, "PLACE:erbil") == ["strikes.txt"]
+    assert ids_of(ix, "countries:Portugal") == ["wire-1"]
+    # A year before any article's is no error: nothing is dated then.
+    assert ix.search("date:0001").total == 0 and ix.search("date:[0001 to 0002]").total == 0
+    with pytest.raises(searcher.QueryError) as raised:
+        ix.search("troops title:(-missile)")
+    assert raised.value.position == 14 and "position 14" in str(raised.value)
+
+
+def test_options_are_checked_and_dates_even_in_an_empty_index(ix, new_index):
+    assert ids_of(ix, "*", countries="Portugal") == ids_of(ix, "*", countries=["Portugal"]) == ["wire-1"]
+    for bad in ({"limit": 2.5}, {"page": 0}, {"facet_limit": 0}, {"timeout": -1}, {"limit": True}):
+        with pytest.raises(searcher.QueryError):
+            ix.search("troops", options=searcher.SearchOptions(**bad))
+    with pytest.raises(searcher.QueryError) as raised:
+        ix.search("troops", since="2020\nfoo")
+    assert "\n" not in str(raised.value) and "2020\\nfoo" in str(raised.value)
+    with pytest.raises(searcher.QueryError, match="--since"):
+        new_index().search("troops", since="garbage")
+
+
+def ids_of(ix, query: str, **options) -> list[str]:
+    return [h.id for h in ix.search(query, **options).hits]
+
+
 def test_date_filters_and_sorting(ix):
     dated = ix.search("troops OR oil OR storms OR missile OR festival", sort="newest", limit=50)
     dates = [h.date for h in dated.hits]
