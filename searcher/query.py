@@ -10,8 +10,6 @@ for ``title``, ``body``, ``place``, ``country``, ``source``, ``id`` and ``date``
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from whoosh import query as wq
@@ -27,7 +25,6 @@ from whoosh.qparser import (
 )
 from whoosh.qparser import syntax as wsyntax
 from whoosh.qparser.dateparse import DateParserPlugin
-from whoosh.reading import IndexReader
 
 from searcher.dateexpr import date_bounds
 from searcher.expansion import bound
@@ -41,7 +38,6 @@ from searcher.schema import QUERY_FIELDS
 MAX_QUERY_CHARS = 10_000
 MAX_QUERY_WORDS = 1_024
 MAX_QUERY_DEPTH = 32
-FACET_FIELDS = ("place", "country", "region", "source")
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _FIELD = re.compile(r"(?P<name>[A-Za-z_]+):")
 # Every date clause is rewritten to an explicit range of Whoosh's date plugin, so that
@@ -475,47 +471,3 @@ def is_plain(text: str) -> bool:
     (True, False)
     """
     return not re.search(r'["():\[\]+]|(?:^|\s)-|\b(?:AND|OR|NOT)\b', text)
-
-
-def fold(name: str) -> str:
-    """Case- and accent-insensitive form of a facet name, for matching user input."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
-
-
-def resolve_facets(
-    q: wq.Query, reader: IndexReader, canonical: Callable[[str, str], str | None] | None = None
-) -> wq.Query:
-    """Rewrite ``place:``/``country:`` terms to the names the index holds.
-
-    Names are matched ignoring case and accents, then through ``canonical``
-    (the gazetteer's aliases: ``Irbil`` -> ``Erbil``) when that is given.
-    """
-
-    def rewrite(node: wq.Query) -> wq.Query:
-        if isinstance(node, wq.Term) and node.fieldname in FACET_FIELDS:
-            return facet_filter(node.fieldname, [str(node.text)], reader, canonical)
-        return node.apply(rewrite)
-
-    return rewrite(q)
-
-
-def facet_filter(
-    field: str,
-    names: list[str],
-    reader: IndexReader,
-    canonical: Callable[[str, str], str | None] | None = None,
-) -> wq.Query:
-    """A query matching articles whose ``field`` holds any of ``names`` (resolved as above)."""
-    by_fold: dict[str, list[str]] = {}
-    for term in reader.lexicon(field):
-        value = term.decode("utf-8") if isinstance(term, bytes) else term
-        by_fold.setdefault(fold(value), []).append(value)
-    terms: list[wq.Query] = []
-    for name in names:
-        found = by_fold.get(fold(name))
-        if not found and canonical is not None and field in ("place", "country"):
-            alias = canonical(name, field)
-            found = by_fold.get(fold(alias)) if alias else None
-        terms.extend(wq.Term(field, v) for v in found or [name])
-    return terms[0] if len(terms) == 1 else wq.Or(terms)

@@ -22,9 +22,10 @@ from whoosh.searching import Searcher
 
 from searcher import matches, readcache
 from searcher.explain import explain
+from searcher.facetnames import facet_filter, resolve_facets
 from searcher.facets import facet_counts
 from searcher.model import Facets, Hit, QueryError, QueryTimeoutError, ResultPage
-from searcher.query import date_bounds, facet_filter, is_plain, one_line, parse, resolve_facets
+from searcher.query import date_bounds, is_plain, one_line, parse
 from searcher.ranking import DEFAULT_RANKING, CoordOr, Ranking, ranked_searcher
 from searcher.snippets import highlight_text, lead, spans
 from searcher.suggest import suggest

@@ -84,6 +84,15 @@ def test_field_names_in_any_case_and_every_alias(ix):
     assert raised.value.position == 14 and "position 14" in str(raised.value)
 
 
+def test_facet_patterns_ignore_case_and_accents(ix):
+    erbil = ["strikes.txt"]
+    for query in ("place:erb*", "place:ERB*", "place:e?bil", "place:erbl~1", "place:Erbil~1"):
+        assert ids_of(ix, query) == erbil, query
+    assert set(ids_of(ix, "region:as*")) == set(ids_of(ix, "region:Asia")) != set()
+    assert set(ids_of(ix, "country:united*")) == set(ids_of(ix, 'country:"United States"')) != set()
+    assert ids_of(ix, "place:zzz*") == []
+
+
 def test_options_are_checked_and_dates_even_in_an_empty_index(ix, new_index):
     assert ids_of(ix, "*", countries="Portugal") == ids_of(ix, "*", countries=["Portugal"]) == ["wire-1"]
     for bad in ({"limit": 2.5}, {"page": 0}, {"facet_limit": 0}, {"timeout": -1}, {"limit": True}):
