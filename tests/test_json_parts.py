@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import searcher
@@ -32,8 +32,9 @@ article = st.fixed_dictionaries({"title": text, "body": text},
 member = article | value
 # Where a document keeps its list: at the top, under a known key (these always stream), in an
 # unknown wrapper (which holds the articles only if one of them is an object)
+_AT_TOP = (True, lambda xs: xs)
 wrappers = st.sampled_from([
-    (True, lambda xs: xs),
+    _AT_TOP,
     (True, lambda xs: {"status": "ok", "totalResults": len(xs), "articles": xs}),
     (True, lambda xs: {"Items": xs, "next": None}),
     (True, lambda xs: {"response": {"numFound": 3, "docs": xs}}),
@@ -199,6 +200,8 @@ def test_a_big_json_document_is_indexed_in_parts_and_unchanged_next_run(tmp_path
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(members=st.lists(member, min_size=1, max_size=12), wrap=wrappers, block=st.integers(1, 40),
        limit=st.integers(20, 400), ascii=st.booleans(), indent=st.sampled_from([None, 1]))
+# A member of exactly the limit, after ", ": the space before it counted, and it was refused.
+@example(members=[None, [None, False, False]], wrap=_AT_TOP, block=1, limit=20, ascii=False, indent=None)
 def test_the_scan_reads_across_blocks_of_any_size(tmp_path_factory, monkeypatch, members, wrap, block, limit, ascii,
                                                   indent):
     # Strings, escapes, keys and members cut anywhere by the blocks the file is read in; a member

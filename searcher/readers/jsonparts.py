@@ -61,6 +61,7 @@ _SAMPLE = 1 << 20  # what decides whether a file is binary, as for a file read w
 # Outside strings, the next byte that matters; inside one, all up to its closing quote.
 _STRUCTURE = re.compile(rb'["\[\]{},]')
 _STRING_BODY = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
+_SPACE = re.compile(rb"[ \t\n\r]*")  # JSON's whitespace
 _OPEN = frozenset(b"[{")
 _CLOSE = frozenset(b"]}")
 
@@ -316,6 +317,12 @@ class _Scanner:
             if not self._more():
                 raise _Changed("a string does not end")
 
+    def _skip_space(self) -> None:
+        while True:
+            self._pos = _SPACE.match(self._buf, self._pos).end()  # type: ignore[union-attr]
+            if self._pos < len(self._buf) or not self._more():
+                return
+
     def _to_delimiter(self) -> int:
         """Past one value (the scan is before it) to the ',', ']' or '}' after it, which is returned."""
         depth = 0
@@ -371,11 +378,12 @@ class _Scanner:
             # decodes otherwise than json.loads, a key or a space longer than a record) is read whole
             raise ReadWhole(str(error)) from None
         while True:
+            self._skip_space()  # a member's size is its own bytes', as when it is read whole
             self._keep, self._dropped = self._pos, 0
             char = self._to_delimiter()
             end = self._pos - 1
             member = self._buf[self._keep : end].strip()
-            size = self._dropped + end - self._keep
+            size = self._dropped + end - self._keep if self._dropped else len(member)
             self._keep = None
             if not member and not self._dropped and char == 0x5D:  # ']' of an empty list
                 return
