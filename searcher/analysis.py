@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator
 from itertools import repeat
 from operator import sub
@@ -54,6 +55,56 @@ _FAST_TOKEN_PATTERN = rf"{_W}(?:\.(?<=[^\W\d_]\.)[^\W\d_]\.(?:[^\W\d_]\.)*+|{_W}
 
 
 _ABBREVIATION = re.compile(r"(?:[^\W\d_]\.)+")
+
+
+def _mark_ranges() -> str:
+    """Unicode's combining marks (categories Mn, Mc, Me) as the ranges of a character class."""
+    codes = (*range(0x20000), *range(0xE0100, 0xE01F0))
+    marks = [c for c in codes if unicodedata.category(chr(c)) in ("Mn", "Mc", "Me")]
+    ranges: list[str] = []
+    start = prev = marks[0]
+    for c in [*marks[1:], -1]:
+        if c != prev + 1:
+            ranges.append(re.escape(chr(start)) + ("" if prev == start else "-" + re.escape(chr(prev))))
+            start = c
+        prev = c
+    return "".join(ranges)
+
+
+#: Unicode's combining marks, as ranges for a character class
+MARK_RANGES = _mark_ranges()
+#: TOKEN_PATTERN of analyzers that fold marks (``NewsAnalyzer.marks``): a word runs on over the
+#: combining marks inside it (an accent typed apart, "Zu\u0308rich"; Arabic vowel signs; Hindi's
+#: vowel signs), where ``\w`` stops at them and cut the word in pieces.
+TOKEN_PATTERN_MARKS = rf"(?:[^\W\d_]\.){{2,}}|\w[\w{MARK_RANGES}]*(?:[.,'’]\w[\w{MARK_RANGES}]*)*"
+_WM = rf"[0-9A-Za-z_\w{MARK_RANGES}]"
+_FAST_TOKEN_PATTERN_MARKS = (
+    rf"{_W}(?:\.(?<=[^\W\d_]\.)[^\W\d_]\.(?:[^\W\d_]\.)*+|{_WM}*+(?:[.,'’]{_W}{_WM}*+)*+)"
+)
+
+_FAST_EXPRESSION = re.compile(_FAST_TOKEN_PATTERN)
+_FAST_EXPRESSION_MARKS = re.compile(_FAST_TOKEN_PATTERN_MARKS)
+
+# Marks that are accents and vowel points, which news writes or leaves out at will: Latin, Greek
+# and Cyrillic accents (once NFKD has taken them apart), Hebrew points, Arabic vowel signs and the
+# tatweel that stretches a word. Other scripts' marks are letters (Hindi's vowel signs) and stay.
+_DIACRITICS = dict.fromkeys(
+    [*range(0x300, 0x370), *range(0x483, 0x48A), *range(0x591, 0x5BE), 0x5BF, 0x5C1, 0x5C2, 0x5C4, 0x5C5, 0x5C7,
+     *range(0x610, 0x61B), 0x640, *range(0x64B, 0x660), 0x670, *range(0x6D6, 0x6DD), *range(0x6DF, 0x6E5),
+     0x6E7, 0x6E8, *range(0x6EA, 0x6EE), *range(0x1AB0, 0x1B00), *range(0x1DC0, 0x1E00), *range(0x20D0, 0x2100),
+     *range(0xFE20, 0xFE30)]
+)
+
+
+def fold_marks(word: str) -> str:
+    """``word`` (lower-cased, not ASCII) in compatibility form without accents and vowel points,
+    then composed: "zu\u0308rich", "ελλάδα", "i\u0307stanbul" (from "İstanbul"), "مُحَمَّد" and
+    "ﬁnance" become "zurich", "ελλαδα", "istanbul", "محمد" and "finance".
+
+    >>> fold_marks("ελλάδα"), fold_marks("i\u0307stanbul")
+    ('ελλαδα', 'istanbul')
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFKD", word).translate(_DIACRITICS))
 
 
 class SnowballFilter(Filter):
@@ -121,26 +172,44 @@ class NewsAnalyzer(Tokenizer):
     ['iranian', 'missil', 'hit', 'erbil', 'base']
     """
 
-    def __init__(self, language: str = "english", cache_size: int = CACHE_WORDS, stops: bool = True) -> None:
+    def __init__(
+        self, language: str = "english", cache_size: int = CACHE_WORDS, stops: bool = True, marks: bool = True
+    ) -> None:
         self.language = language
         self.cache_size = cache_size  # see CACHE_WORDS
         #: False keeps stop words as terms (for the ``headline`` field that answers
         #: queries made only of stop words, such as "The Who")
         self.stops = stops
+        #: words run on over combining marks, and lose their accents and vowel points whatever the
+        #: script (:func:`fold_marks`); False in the schemas of indexes made before, which must
+        #: keep analysing as they were made
+        self.marks = marks
         self._setup()
 
+    @property
+    def token_pattern(self) -> str:
+        """The regular expression of a word, as :data:`TOKEN_PATTERN` is for Whoosh's tokeniser."""
+        return TOKEN_PATTERN_MARKS if self.marks else TOKEN_PATTERN
+
+    def fold(self, low: str) -> str:
+        """A lower-cased word that is not ASCII without its accents."""
+        return (fold_marks(low) if self.marks else low).translate(accent_map)
+
     def _setup(self) -> None:
-        self._expression = re.compile(_FAST_TOKEN_PATTERN)
+        # Marks are not ASCII: an ASCII text takes the pattern without them, which is faster.
+        self._ascii_expression = _FAST_EXPRESSION
+        self._expression = _FAST_EXPRESSION_MARKS if self.marks else _FAST_EXPRESSION
         self._stem = Stemmer.Stemmer(self.language).stemWord
         self._cache: dict[str, str] = {}
         self._terms = _Terms(self)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, NewsAnalyzer) and (other.language, other.stops) == (self.language, self.stops)
+        return isinstance(other, NewsAnalyzer) and (other.language, other.stops, other.marks) == (
+            self.language, self.stops, self.marks)
 
     def __getstate__(self) -> dict:
         # PyStemmer objects cannot be pickled; the schema is pickled into the index.
-        return {"language": self.language, "cache_size": self.cache_size, "stops": self.stops}
+        return {"language": self.language, "cache_size": self.cache_size, "stops": self.stops, "marks": self.marks}
 
     def __setstate__(self, state: dict) -> None:
         self.language = state["language"]
@@ -148,6 +217,7 @@ class NewsAnalyzer(Tokenizer):
         # and its workers would hold the larger caches for ever
         self.cache_size = min(state["cache_size"], CACHE_WORDS)
         self.stops = state.get("stops", True)
+        self.marks = state.get("marks", False)
         self._setup()
 
     def __call__(
@@ -167,13 +237,14 @@ class NewsAnalyzer(Tokenizer):
         cache = self._cache
         stop_words = STOP_WORDS if self.stops else frozenset()
         pos: int | None = None
-        for n, match in enumerate(self._expression.finditer(value) if tokenize else [_Whole(value)]):
+        expression = self._ascii_expression if value.isascii() else self._expression
+        for n, match in enumerate(expression.finditer(value) if tokenize else [_Whole(value)]):
             word = match.group(0)
             if keeporiginal:
                 t.original = word
             low = word.lower()
             if not low.isascii():
-                low = low.translate(accent_map)
+                low = self.fold(low)
             t.boost = 1.0
             if chars:
                 t.startchar = start_char + match.start()
@@ -211,7 +282,7 @@ class NewsAnalyzer(Tokenizer):
         [(b'missil', 2), (b'hit', 1), (b'miss', 1)]
         """
         known = self._terms
-        words = self._expression.findall(value)
+        words = (self._ascii_expression if value.isascii() else self._expression).findall(value)
         # filter(None) drops stop words (None) in C, but would drop an empty term too.
         kept = list(filter(None, map(known.__getitem__, words)))
         if known.empty:  # looked at after the lookups, which may have made the first empty term
@@ -256,6 +327,7 @@ class _Terms(dict):
     def __init__(self, analyzer: NewsAnalyzer) -> None:
         super().__init__()
         self._stem = analyzer._stem
+        self._fold = analyzer.fold
         self._stops = STOP_WORDS if analyzer.stops else frozenset()
         self._size = analyzer.cache_size
         #: whether some word's term is empty: none is with English Snowball, but another
@@ -265,7 +337,7 @@ class _Terms(dict):
     def __missing__(self, word: str) -> str | None:
         low = word.lower()
         if not low.isascii():
-            low = low.translate(accent_map)
+            low = self._fold(low)
         if not low or low in self._stops:
             term = None
         else:
@@ -354,9 +426,28 @@ def analyzer() -> NewsAnalyzer:
     return NewsAnalyzer()
 
 
-def reference_analyzer() -> Analyzer:
+class MarksFilter(Filter):
+    """:func:`fold_marks` of every word that is not ASCII."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            if not t.text.isascii():
+                t.text = fold_marks(t.text)
+            yield t
+
+
+def reference_analyzer(marks: bool = True) -> Analyzer:
     """The same analysis as a chain of Whoosh's own filters: the specification
-    that :class:`NewsAnalyzer` is tested against."""
+    that :class:`NewsAnalyzer` (with the same ``marks``) is tested against."""
+    if marks:
+        return (
+            RegexTokenizer(TOKEN_PATTERN_MARKS)
+            | LowercaseFilter()
+            | MarksFilter()
+            | CharsetFilter(accent_map)
+            | StopFilter(stoplist=STOP_WORDS, minsize=1)
+            | SnowballFilter()
+        )
     return (
         RegexTokenizer(TOKEN_PATTERN)
         | LowercaseFilter()

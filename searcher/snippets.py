@@ -15,7 +15,7 @@ from itertools import accumulate, compress
 from whoosh import highlight
 from whoosh.analysis import Token
 
-from searcher.analysis import TOKEN_PATTERN, NewsAnalyzer
+from searcher.analysis import MARK_RANGES, TOKEN_PATTERN, NewsAnalyzer
 from searcher.model import Span
 
 _HL_START, _HL_END = "\ue000", "\ue001"
@@ -41,10 +41,14 @@ _TOKEN = re.compile(TOKEN_PATTERN)
 _KNOWN_PATTERN = r"(?:[^\W\d_]\.){2,}|\w+(?:[.,'’]\w+)*"
 _POSSESSIVE = r"(?:[^\W\d_]\.){2,}+|\w++(?:[.,'’]\w++)*+"
 _SPLIT = re.compile(f"({_POSSESSIVE if TOKEN_PATTERN == _KNOWN_PATTERN else TOKEN_PATTERN})")
+#: The same for TOKEN_PATTERN_MARKS (analyzers whose words run on over combining marks).
+_POSSESSIVE_MARKS = rf"(?:[^\W\d_]\.){{2,}}+|\w[\w{MARK_RANGES}]*+(?:[.,'’]\w[\w{MARK_RANGES}]*+)*+"
+_SPLIT_MARKS = re.compile(f"({_POSSESSIVE_MARKS})")
 _MARKS = re.compile(f"([{_HL_START}{_HL_END}])")
 #: str.isspace's characters, as the regular expression module has them for str patterns
 _SPACES = re.compile(r"\s+")
-#: By language, the index term of each word seen in a snippet (words repeat across articles and queries).
+#: By language and way of folding, the index term of each word seen in a snippet (words repeat
+#: across articles and queries).
 _TERMS: dict[str, dict[str, str]] = {}
 MAX_CACHED_TERMS = 200_000
 
@@ -86,13 +90,13 @@ def _fragments(text: str, words: frozenset[str], analyzer: NewsAnalyzer) -> Iter
     characters of the run's last end). Words in a fragment go through each step.
     """
     maxchars, surround, charlimit = _FRAGMENTER.maxchars, _FRAGMENTER.surround, _FRAGMENTER.charlimit
-    parts = _SPLIT.split(text)  # gap, word, gap, word, ..., gap
+    parts = (_SPLIT_MARKS if analyzer.marks and not text.isascii() else _SPLIT).split(text)  # gap, word, ..., gap
     bounds = list(accumulate(map(len, parts)))
     found = parts[1::2]
     starts, ends = bounds[0::2], bounds[1::2]
     # The fragmenter stops at the first word that ends past the limit.
     count = bisect_right(ends, charlimit) if charlimit else len(found)
-    cache = _TERMS.setdefault(analyzer.language, {})
+    cache = _TERMS.setdefault(f"{analyzer.language}:{analyzer.marks}", {})
     terms = list(map(cache.get, found[:count]))
     for i in [i for i, term in enumerate(terms) if not term]:
         terms[i] = _term(found[i], analyzer, cache)

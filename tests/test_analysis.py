@@ -8,9 +8,11 @@ from whoosh.fields import TEXT
 
 from searcher.analysis import (
     _FAST_TOKEN_PATTERN,
+    _FAST_TOKEN_PATTERN_MARKS,
     _TABLE_LIMIT,
     STOP_WORDS,
     TOKEN_PATTERN,
+    TOKEN_PATTERN_MARKS,
     NewsAnalyzer,
     _Terms,
     analyzer,
@@ -62,13 +64,41 @@ def _tokens(a, text, **kw):
 words = st.sampled_from(["The", "of", "U.S.", "Iran's", "café", "Running", "1,000", "e.g.", "’s", "Zürich", "and"])
 
 
-@given(st.lists(words | st.text(max_size=8), max_size=30).map(" ".join))
-def test_fused_analyzer_equals_the_whoosh_filter_chain(text):
+marked = st.sampled_from(["Zu\u0308rich", "Ελλάδα", "İstanbul", "مُحَمَّد", "हिंदी", "ﬁnance", "e\u0301\u0301", "a\u20dd"])
+
+
+@given(st.lists(words | marked | st.text(max_size=8), max_size=30).map(" ".join), st.booleans())
+def test_fused_analyzer_equals_the_whoosh_filter_chain(text, marks):
     from searcher.analysis import reference_analyzer
 
-    fused, chain = analyzer(), reference_analyzer()
+    fused, chain = NewsAnalyzer(marks=marks), reference_analyzer(marks)
     assert _tokens(fused, text) == _tokens(chain, text)
     assert _tokens(fused, text, removestops=False) == _tokens(chain, text, removestops=False)
+    assert [p[0].decode() for p in fused.postings(text)] == list(dict.fromkeys(t.text for t in chain(text)))
+
+
+def test_a_word_is_the_same_however_its_accents_and_points_are_written():
+    # Composed or not (macOS and PDFs send "u" and a combining diaeresis), with or without
+    # Greek accents, Turkish dotted capitals, Arabic vowel signs or ligatures.
+    assert terms("Zu\u0308rich") == terms("Zürich") == terms("ZURICH") == ["zurich"]
+    assert terms("ΕΛΛΑΔΑ") == terms("Ελλάδα") == terms("ελλαδα")
+    assert terms("İstanbul") == terms("Istanbul") == ["istanbul"]
+    assert terms("مُحَمَّد") == terms("محمد") == terms("محـمد")
+    assert terms("ﬁnance") == terms("finance")
+    # Other scripts' marks are letters: a Hindi word stays whole, with its vowel signs.
+    assert terms("हिंदी भाषा") == ["हिंदी", "भाषा"]
+
+
+def test_an_index_made_before_marks_folded_keeps_its_analysis():
+    old = NewsAnalyzer()
+    state = old.__getstate__()
+    del state["marks"]  # what the schema of an index made before holds
+    restored = NewsAnalyzer.__new__(NewsAnalyzer)
+    restored.__setstate__(state)
+    assert not restored.marks and restored != old
+    assert [t.text for t in restored("Zu\u0308rich हिंदी")] == ["zu", "rich", "ह", "द"]
+    assert pickle.loads(pickle.dumps(old)).marks
+
 
 
 def test_fast_token_pattern_matches_token_pattern_on_news():
@@ -79,7 +109,8 @@ def test_fast_token_pattern_matches_token_pattern_on_news():
 # Letters, digits and underscores, with and without a dot after them, the separators the
 # pattern keeps inside a token, and characters whose case folding or class is unusual.
 token_chars = st.lists(
-    st.sampled_from(["a", "Z.", "é.", "1", "1.", "_", "_.", ".", ",", "'", "’", " ", "İ", "ß", "\u0301", "²", "中"]),
+    st.sampled_from(["a", "Z.", "é.", "1", "1.", "_", "_.", ".", ",", "'", "’", " ", "İ", "ß", "\u0301", "²", "中",
+                     "\u0651", "\u093f", ".\u0301"]),
     max_size=30,
 ).map("".join)
 
@@ -89,6 +120,13 @@ token_chars = st.lists(
 def test_fast_token_pattern_makes_the_same_tokens(text):
     spans = [m.span() for m in re.finditer(TOKEN_PATTERN, text)]
     assert [m.span() for m in re.finditer(_FAST_TOKEN_PATTERN, text)] == spans
+
+
+@settings(max_examples=500)
+@given(token_chars | st.text())
+def test_fast_token_pattern_with_marks_makes_the_same_tokens(text):
+    spans = [m.span() for m in re.finditer(TOKEN_PATTERN_MARKS, text)]
+    assert [m.span() for m in re.finditer(_FAST_TOKEN_PATTERN_MARKS, text)] == spans
 
 
 def _field_index(text, stops, field_boost):

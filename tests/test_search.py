@@ -109,6 +109,21 @@ def ids_of(ix, query: str, **options) -> list[str]:
     return [h.id for h in ix.search(query, **options).hits]
 
 
+def test_words_match_however_their_accents_and_points_are_written(new_index):
+    index = new_index()
+    index.add_articles([
+        searcher.Article(id="greek", title="Εκλογές", body="Η Ελλάδα ψηφίζει σήμερα."),
+        searcher.Article(id="swiss", title="Talks", body="Delegates met in Zu\u0308rich on Monday."),
+        searcher.Article(id="turkey", title="İstanbul vote", body="Turnout was high."),
+        searcher.Article(id="arabic", title="خبر", body="قال مُحَمَّد إن الاجتماع انتهى."),
+    ])
+    for query, wanted in (("ΕΛΛΑΔΑ", "greek"), ("ελλαδα", "greek"), ("Zürich", "swiss"), ("zurich", "swiss"),
+                          ("Istanbul", "turkey"), ("İSTANBUL", "turkey"), ("محمد", "arabic")):
+        assert ids_of(index, query) == [wanted], query
+    hit = index.search("zurich").hits[0]
+    assert [hit.snippet[m.start:m.end] for m in hit.highlights] == ["Zu\u0308rich"]
+
+
 def test_date_filters_and_sorting(ix):
     dated = ix.search("troops OR oil OR storms OR missile OR festival", sort="newest", limit=50)
     dates = [h.date for h in dated.hits]
