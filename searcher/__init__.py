@@ -122,7 +122,8 @@ class Index:
         >>> Index.create("/tmp/news-index").stats().articles
         0
         """
-        return cls(path, store.create(path), settings, gazetteer)
+        settings = settings or IndexSettings()
+        return cls(path, store.create(path, settings.lock_wait, settings.on_lock_wait), settings, gazetteer)
 
     def gazetteer(self, *, compact: bool = False) -> Gazetteer:
         """The place-name gazetteer, loaded on first use and kept for this index object.

@@ -8,18 +8,18 @@ last commit left it.
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from whoosh.index import FileIndex, LockError, clean_files
+from whoosh.index import FileIndex, clean_files
 from whoosh.writing import OPTIMIZE
 
 from searcher.merging import file_bytes, merge_tiered, split, tiered
-from searcher.model import IndexLockedError, IndexWriteError
+from searcher.model import IndexWriteError
 from searcher.processes import all_apart, can_fork, give_back_memory
 from searcher.segwriter import SegmentWriter
+from searcher.store import take_lock, write_error
 from searcher.writers import SegmentPool, merge_into_one
 
 if TYPE_CHECKING:
@@ -48,26 +48,26 @@ class Batches:
         #: ids of the committed segments that hold only this run's articles
         self.ours: set[str] = set()
 
+    def hold(self) -> None:
+        """Take the index's write lock (waiting ``settings.lock_wait`` seconds for it), and keep it
+        until the run ends: between two commits, another run could take it and write what this
+        one is about to write, or find it gone when this run wants it back."""
+        if self._lock is None:
+            self._lock = take_lock(self.ix.storage, self.settings.lock_wait, self.settings.on_lock_wait)
+
+    @property
+    def holding(self) -> bool:
+        """Whether this run holds the index's write lock."""
+        return self._lock is not None
+
+    def release(self) -> None:
+        """Let the write lock go, before the run has written anything."""
+        self._unlock()
+
     def get(self) -> SegmentWriter:
         if self.writer is None:
-            wait = self.settings.lock_wait
-            try:
-                self.writer = self._open(timeout=0)
-            except LockError:
-                if wait <= 0:
-                    raise IndexLockedError(
-                        f"the index at {self.ix.storage.folder} is being written by another process; "
-                        "try again later, or wait for it (--wait SECONDS)"
-                    ) from None
-                if self.settings.on_lock_wait:
-                    self.settings.on_lock_wait(wait)
-                try:
-                    self.writer = self._open(timeout=wait)
-                except LockError:
-                    raise IndexLockedError(
-                        f"the index at {self.ix.storage.folder} is still being written by another process "
-                        f"after {wait:g} s; try again later"
-                    ) from None
+            self.hold()
+            self.writer = self._open()
         return self.writer
 
     def added(self, n: int) -> None:
@@ -91,17 +91,22 @@ class Batches:
                 after = {s.segment_id() for s in self.ix._segments()}
             except BaseException as e:
                 self._close_pool()
+                if self._committed(writer):
+                    # Interrupted once its table of contents was written (while the files it
+                    # replaced were removed): the commit stands, and nothing it names may go.
+                    self._discard(writer, committed=True)
+                    self._unlock()
+                    raise
                 if not writer.is_closed:  # the workers failed before it could commit
                     try:
                         writer.cancel()
                     except OSError:
                         pass
                 self._discard(writer)
+                self._unlock()
                 if isinstance(e, OSError):
                     raise self._error(e) from None
                 raise
-            finally:
-                self._unlock()
             self._count_ours(before, adopted, after)
             collected, self._collected = self._collected, False
             if not collected:
@@ -178,31 +183,36 @@ class Batches:
                 self._discard(writer)
                 self._unlock()
 
-    def _open(self, timeout: float) -> SegmentWriter:
+    def _open(self) -> SegmentWriter:
         try:
             # Separate segment files, not Whoosh's compound one: a reader of a compound segment
             # copies its whole term and posting files into memory (BufferFile over a BytesIO),
             # which grew every search process with the index; plain files are read in place.
-            writer = SegmentWriter(self.ix, timeout=timeout, compound=False)
-        except OSError as e:  # a read-only index fails at the lock file, a full disk at the first files
+            # The lock is this object's (``hold``): Whoosh's writer would release it at its commit.
+            return SegmentWriter(self.ix, _lk=False, compound=False)
+        except OSError as e:  # a full disk fails at the first files
             raise self._error(e) from None
-        # Whoosh releases the lock when a commit fails, before the failed batch's files could be
-        # removed; holding it until they are keeps another writer from seeing or reusing them.
-        self._lock, writer.writelock = writer.writelock, None
-        return writer
+
+    def _committed(self, writer: SegmentWriter) -> bool:
+        """Whether ``writer``'s commit wrote its table of contents, which makes it the index."""
+        try:
+            return self.ix._read_toc().generation == writer.generation
+        except Exception:  # noqa: BLE001 (no readable TOC of that generation: not committed)
+            return False
 
     def _unlock(self) -> None:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
 
-    def _discard(self, writer: SegmentWriter) -> None:
+    def _discard(self, writer: SegmentWriter, committed: bool = False) -> None:
         """Remove what a batch that was not committed wrote: its segments' files (the
         workers' too) and a TOC left half-written, so that a full disk gets its space back
-        and nothing is left over. Called with the lock held and the workers stopped."""
+        and nothing is left over; of a ``committed`` one, only the files its table of
+        contents no longer names. Called with the lock held and the workers stopped."""
         storage = self.ix.storage
         leftovers = (f"{writer.newsegment.segment_id()}.", f"_{writer.indexname}_{writer.generation}.toc.")
-        for name in storage.list():
+        for name in storage.list() if not committed else ():
             if name.startswith(leftovers):
                 try:
                     storage.delete_file(name)
@@ -215,15 +225,7 @@ class Batches:
             pass
 
     def _error(self, e: OSError) -> IndexWriteError:
-        folder = self.ix.storage.folder
-        why = (e.strerror or str(e)).lower()
-        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            hint = "free some space and run again to add the rest (the index keeps what it had committed)"
-        elif e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            hint = "it can still be searched"
-        else:
-            hint = "the index keeps what it had committed"
-        return IndexWriteError(f"cannot write the index at {folder}: {why}; {hint}")
+        return write_error(self.ix.storage, e)
 
     def __enter__(self) -> Batches:
         return self
@@ -236,8 +238,10 @@ class Batches:
                 self.commit()
             finally:
                 self._close_pool()
+                self._unlock()
             return
         self.cancel()
+        self._unlock()
         if isinstance(exc, OSError):
             # Documents are written as they are added, so a full disk can fail add_document
             # as well as the commit: the same one-line error either way, not an OSError.

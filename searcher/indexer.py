@@ -120,16 +120,29 @@ def index_paths(
     summary = IndexSummary()
     seen: set[str] = set()
     unlisted: set[str] = set()
-    new = [f for f, _ in files if str(f) not in known]
     digests = incremental.digests(files, settings.part_bytes)  # of the files read in parts
-    changed = [k for k, d in digests.items() if known.get(k, ("",))[0] != d]
-    if new or changed:
-        # Loaded before the workers fork, so that they share it; a run whose files are all
-        # known may have nothing to read, and then does not pay for it.
-        gazetteer = once(partial(gazetteer, compact=large(new)))
-        gazetteer()
-    prepare = preparer(known, gazetteer, settings, Documents(ix.schema), _read_capped)
-    with Batches(ix, settings) as batches, _clusterer(ix, batches, settings) as (clusterer, _), _collector_paused():
+    batches = Batches(ix, settings)
+    listed = {str(f) for f, _ in files}
+    if any(k not in known for k in listed) or any(known.get(k, ("",))[0] != d for k, d in digests.items()) or any(
+            k not in listed and any(is_under(k, r) for r in roots) for k in known):
+        # Something to write: the lock first, then what the index holds once it is ours. A run
+        # that waited for another (--wait) must not write again what that one committed.
+        batches.hold()
+    try:
+        if batches.holding:
+            known = known_files(ix)
+        new = [f for f, _ in files if str(f) not in known]
+        changed = [k for k, d in digests.items() if known.get(k, ("",))[0] != d]
+        if new or changed:
+            # Loaded before the workers fork, so that they share it; a run whose files are all
+            # known may have nothing to read, and then does not pay for it.
+            gazetteer = once(partial(gazetteer, compact=large(new)))
+            gazetteer()
+        prepare = preparer(known, gazetteer, settings, Documents(ix.schema), _read_capped)
+    except BaseException:
+        batches.release()
+        raise
+    with batches, _clusterer(ix, batches, settings) as (clusterer, _), _collector_paused():
         # Workers for more than one file to read, or for one read in parts (new or changed)
         workers = settings.workers if len(new) > 1 or changed else 0
         items = incremental.items(files, known, digests, settings.part_bytes, settings.max_file_bytes)
@@ -207,11 +220,13 @@ def add_articles(
 
     written: set[str] = set()  # ids this call has added
     pending: set[str] = set()  # ids added since the last commit
-    with (Batches(ix, settings) as batches, _clusterer(ix, batches, settings) as (clusterer, committed),
-          _collector_paused()):
+    articles = iter(articles)
+    first = list(islice(articles, SMALL_RUN))
+    batches = Batches(ix, settings)
+    if first:
+        batches.hold()  # before the committed articles are looked at: another writer's are then in
+    with batches, _clusterer(ix, batches, settings) as (clusterer, committed), _collector_paused():
         empty = committed.searcher.doc_count_all() == 0  # nothing committed to replace: no lookup of each id
-        articles = iter(articles)
-        first = list(islice(articles, SMALL_RUN))
         if first:
             gazetteer()  # loaded before the workers fork, so that they share it
             gc.freeze()  # and out of the collections at each commit, as what came before
@@ -310,9 +325,10 @@ def optimize(ix: FileIndex, settings: IndexSettings) -> OptimizeSummary:
     postings at a time, so its memory does not grow with the index.
     """
     started = time.monotonic()
-    summary = OptimizeSummary(segments_before=len(ix._segments()))
+    summary = OptimizeSummary()
     with Batches(ix, settings) as batches:
         batches.get()
+        summary.segments_before = len(ix._segments())  # as the lock leaves it
         if summary.segments_before > 1 or ix.doc_count() != ix.doc_count_all():
             batches.commit(optimize=True)
             summary.merged = True

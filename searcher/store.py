@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import errno
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage, Storage
 from whoosh.index import _DEF_INDEX_NAME, FileIndex
+from whoosh.util.filelock import LockBase, try_for
 
-from searcher.model import IndexNotFoundError, IndexWriteError, SearcherError
+from searcher.model import IndexLockedError, IndexNotFoundError, IndexWriteError, SearcherError
 from searcher.schema import META_FILE, SCHEMA_VERSION, build_schema
 
 #: The package's version, recorded in every index it writes.
 VERSION = "0.1.0"
 
 
-def create(path: str | Path) -> FileIndex:
-    """Create an empty index in ``path`` (made if missing); an existing searcher index there is emptied.
+def create(path: str | Path, wait: float = 0, on_wait: Callable[[float], None] | None = None) -> FileIndex:
+    """Create an empty index in ``path`` (made if missing); an existing searcher index there is emptied,
+    once its write lock is taken (waiting ``wait`` seconds for a run that writes it).
 
     Refuses a folder that holds other files, so that a typo cannot clobber a user's data.
     """
@@ -27,6 +32,11 @@ def create(path: str | Path) -> FileIndex:
         raise IndexNotFoundError(f"cannot create an index in {folder}: the folder is not empty and holds no index")
     made = not folder.exists()
     had_meta = (folder / META_FILE).exists()
+    lock = None
+    if had_meta:
+        # Another run may be writing it: emptied under its feet, the index would lose what it
+        # had, and take that run's next commits as well.
+        lock = take_lock(FileStorage(str(folder)), wait, on_wait)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ix = whoosh_index.create_in(str(folder), build_schema())
@@ -36,6 +46,9 @@ def create(path: str | Path) -> FileIndex:
         if not had_meta:
             _remove_unfinished(folder, made)
         raise IndexWriteError(f"cannot create an index at {folder}: {e.strerror or e}") from None
+    finally:
+        if lock is not None:
+            lock.release()
     return ix
 
 
@@ -88,3 +101,39 @@ def marked(path: str | Path) -> bool:
     """Whether ``path`` was made a searcher index, whole or damaged: what to open, never to make anew
     (its table of contents deleted, an index opened to be added to must not be emptied)."""
     return (Path(path) / META_FILE).exists()
+
+
+def take_lock(storage: Storage, wait: float, on_wait: Callable[[float], None] | None = None) -> LockBase:
+    """The write lock of the index in ``storage``, taken at once or within ``wait`` seconds
+    (``on_wait`` is told first); :class:`IndexLockedError` when another process keeps it."""
+    lock = storage.lock(f"{_DEF_INDEX_NAME}_WRITELOCK")  # the lock Whoosh's writers take
+    try:
+        if lock.acquire():
+            return lock
+        if wait <= 0:
+            raise IndexLockedError(
+                f"the index at {storage.folder} is being written by another process; "
+                "try again later, or wait for it (--wait SECONDS)"
+            )
+        if on_wait:
+            on_wait(wait)
+        if try_for(lock.acquire, timeout=wait, delay=0.1):
+            return lock
+    except OSError as e:  # a read-only index fails at the lock file
+        raise write_error(storage, e) from None
+    raise IndexLockedError(
+        f"the index at {storage.folder} is still being written by another process after {wait:g} s; try again later"
+    )
+
+
+def write_error(storage: Storage, e: OSError) -> IndexWriteError:
+    """The one-line error of a write to the index in ``storage`` that failed with ``e``."""
+    folder = storage.folder
+    why = (e.strerror or str(e)).lower()
+    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        hint = "free some space and run again to add the rest (the index keeps what it had committed)"
+    elif e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        hint = "it can still be searched"
+    else:
+        hint = "the index keeps what it had committed"
+    return IndexWriteError(f"cannot write the index at {folder}: {why}; {hint}")

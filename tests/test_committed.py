@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 import searcher
 from searcher.clusters import signature
 from searcher.committed import Committed
@@ -164,25 +166,30 @@ def test_a_merge_of_the_runs_own_segments_is_its_own(tmp_path, gazetteer, monkey
     assert tables and _clusters(ix)["c2"] == "c1"
 
 
-def test_a_segment_another_writer_commits_is_not_taken_for_the_runs_own(tmp_path, gazetteer, monkeypatch):
-    # Another run waiting for the lock (--wait) commits as soon as this one lets go of it: its
-    # segment was counted as this run's own, and its articles left out of every lookup.
+def test_no_other_writer_commits_between_a_runs_commits(tmp_path, gazetteer, monkeypatch):
+    # A run keeps the lock from its first commit to its end: another run waiting for it (--wait)
+    # cannot commit in between, where its segment would have been taken for this run's own and
+    # its articles left out of every lookup (or written twice).
     import searcher.batches as batches
 
     settings = searcher.IndexSettings(batch_size=1, workers=0)
     ix = searcher.Index.create(tmp_path / "ix", settings=settings, gazetteer=gazetteer)
-    unlock = batches.Batches._unlock
-    waiting = [True]
+    commit = batches.Batches.commit
+    refused: list[bool] = []
 
-    def unlock_then_other_commits(self):
-        unlock(self)
-        if waiting and self.writer is None:
-            waiting.clear()
-            searcher.Index.open(ix.path, settings=settings, gazetteer=gazetteer).add_articles([_copy(1, DAY)])
+    def commit_then_another_writer_tries(self, *args, **kwargs):
+        commit(self, *args, **kwargs)
+        other = searcher.Index.open(ix.path, settings=settings, gazetteer=gazetteer)
+        with pytest.raises(searcher.IndexLockedError):
+            other.add_articles([_copy(1, DAY)])
+        refused.append(True)
 
-    monkeypatch.setattr(batches.Batches, "_unlock", unlock_then_other_commits)
+    monkeypatch.setattr(batches.Batches, "commit", commit_then_another_writer_tries)
     ix.add_articles([_other(1, DAY), _other(2, DAY), _copy(2, DAY)])
-    assert _clusters(ix)["c2"] == "c1"
+    monkeypatch.undo()
+    assert len(refused) >= 3 and len(ix) == 3
+    ix.add_articles([_copy(1, DAY)])  # once the run is over, the lock is free
+    assert len(ix) == 4
 
 
 # Three texts: R is a near copy of P, Q is one of P but not of R, and R takes over every band

@@ -310,26 +310,27 @@ def test_a_new_index_answers_with_no_results(new_index):
 def test_a_second_writer_can_wait_for_the_first(new_index, folder, monkeypatch):
     from typer.testing import CliRunner
 
-    from searcher import batches
+    from searcher import store
     from searcher.cli import app
 
     ix = new_index()
     ix.close()
     held = searcher.Index.open(ix.path)._ix.writer()
 
-    class FirstWriterFinishesWhileWeWait(batches.SegmentWriter):
-        # The first writer finishes only once the second has found the lock taken and
-        # started to wait: deterministic, whatever the machine's speed.
-        def __init__(self, ix, timeout=0.0, **kw):
-            if timeout > 0 and not releasing:
-                releasing.append(threading.Timer(0.5, held.cancel))
-                releasing[0].start()
-            super().__init__(ix, timeout=timeout, **kw)
-
     import threading
 
     releasing: list[threading.Timer] = []
-    monkeypatch.setattr(batches, "SegmentWriter", FirstWriterFinishesWhileWeWait)
+    waiting = store.try_for
+
+    def first_writer_finishes_while_we_wait(*args, **kwargs):
+        # The first writer finishes only once the second has found the lock taken and
+        # started to wait: deterministic, whatever the machine's speed.
+        if not releasing:
+            releasing.append(threading.Timer(0.5, held.cancel))
+            releasing[0].start()
+        return waiting(*args, **kwargs)
+
+    monkeypatch.setattr(store, "try_for", first_writer_finishes_while_we_wait)
     result = CliRunner().invoke(app, ["index", str(folder), "-i", str(ix.path), "--wait", "20", "--json"])
     assert result.exit_code == 0, result.output
     assert "waiting up to 20 s" in result.stderr
