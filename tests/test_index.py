@@ -78,6 +78,19 @@ def test_changed_file_that_no_longer_reads_keeps_its_articles(new_index, folder)
     assert ix.get("oil.txt").title.startswith("Oil prices jump")
 
 
+@pytest.mark.parametrize("emptied", [b"", b"  \n\t\n", b"\0" * 3000])
+def test_a_file_emptied_keeps_its_articles_as_one_that_no_longer_reads(new_index, folder, emptied):
+    # Cut to nothing by a crash in the middle of rewriting it, or blanked: reported, and kept.
+    ix = new_index()
+    ix.add(folder)
+    (folder / "oil.txt").write_bytes(emptied)
+    summary = ix.add(folder)
+    assert [s.path for s in summary.skipped] == ["oil.txt"] and summary.removed == 0
+    assert ix.get("oil.txt").title.startswith("Oil prices jump") and len(ix) == 6
+    (folder / "oil.txt").unlink()
+    assert ix.add(folder).removed == 1  # a file gone takes its articles with it
+
+
 def test_files_outside_the_folders_given_are_not_removed(new_index, folder, tmp_path):
     other = tmp_path / "other"
     other.mkdir()

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 
 import searcher
 from searcher.indexer import COMMITTING
+from searcher.model import Skip
 from searcher.readers import read_bytes
+from searcher.readers.base import ReadResult
 from searcher.readers.parts import Part, file_hash, parts, read_part, splits
 
 words = st.sampled_from(["Oil", "prices", "rose", "in", "Kuwait", "Basra", "said", "é", "“quoted”", "a,b", "x;y"])
@@ -39,7 +41,11 @@ def _whole_and_parts(tmp_path: Path, name: str, data: bytes, part_bytes: int,
     path = tmp_path / name
     path.write_bytes(data)
     found = list(parts(path, file_hash(path), part_bytes))
-    whole = read_bytes(data, name, name)
+    try:
+        whole = read_bytes(data, name, name)
+    except searcher.ReadError as e:
+        assert str(e) == "empty file"
+        whole = ReadResult(skipped=[Skip(name, "empty file")])
     if members:
         data = raw
     merged: dict = {"articles": [], "skipped": []}

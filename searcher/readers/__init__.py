@@ -13,7 +13,7 @@ import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path, PurePath
 
-from searcher.model import ReadError, Skip
+from searcher.model import ReadError
 from searcher.readers.base import ReadResult
 from searcher.readers.csvfmt import read_csv
 from searcher.readers.feeds import read_feed
@@ -112,7 +112,9 @@ def read_bytes(data: bytes, name: str, rel: str, *, max_bytes: int = DEFAULT_MAX
     for _ in range(layers):
         data = gunzip(data, max_bytes)
     if not data.strip():
-        return ReadResult(skipped=[Skip(rel, "empty file")])
+        # A file that cannot be read, not one without articles: emptied by a crash in the middle
+        # of rewriting it, a changed file keeps its articles, as a file of NUL bytes does.
+        raise ReadError("empty file")
     return reader(data, fmt, rel)
 
 
