@@ -385,14 +385,24 @@ def export_cmd(
     count = 0
     with _errors():
         with searcher.Index.open(index) as ix:
-            out = output.open("w", encoding="utf-8") if output else sys.stdout
+            # Into a file beside the target, which replaces it only once whole: an export that
+            # fails or is interrupted must not leave a good backup half overwritten.
+            target = output if output is not None and (not output.exists() or output.is_file()) else None
+            temporary = target.with_name(f".{target.name}.{os.getpid()}.part") if target else None
+            out = (temporary or output).open("w", encoding="utf-8") if output else sys.stdout
             try:
                 for article in ix.articles():
                     out.write(json.dumps(present.article_json(article), ensure_ascii=False) + "\n")
                     count += 1
+                if output:
+                    out.close()
+                if temporary:
+                    os.replace(temporary, target)
             finally:
                 if output:
                     out.close()
+                if temporary:
+                    temporary.unlink(missing_ok=True)
     if output:
         typer.echo(f"exported {count} articles to {output}", err=True)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from whoosh.index import FileIndex
 from whoosh.util.times import long_to_datetime
 
-from searcher.model import Article, IndexStats
+from searcher.model import Article, IndexChangedError, IndexStats
 from searcher.search import facet_counts
 
 
@@ -23,6 +23,11 @@ def get_article(ix: FileIndex, article_id: str) -> Article | None:
 def iter_articles(ix: FileIndex) -> Iterator[Article]:
     """Every live article in the index, in index order."""
     with ix.searcher() as s:
+        # Each segment's stored fields opened first: a run's commit meanwhile removes the files of
+        # the segments it merged, and Whoosh opens them on first use (it then found none).
+        for leaf, _ in s.reader().leaf_readers():
+            if leaf.doc_count_all():
+                leaf.stored_fields(0)
         for fields in s.reader().all_stored_fields():
             yield _article(fields)
 
@@ -58,8 +63,26 @@ def _size(folder: Path) -> int:
     return total
 
 
+#: Times :func:`stats` starts again when a run's commit removed files it was about to read.
+READ_TRIES = 3
+
+
 def stats(ix: FileIndex) -> IndexStats:
     """Counts, size on disk, date range and top countries of the whole index."""
+    for _ in range(READ_TRIES):
+        generation = ix.latest_generation()
+        try:
+            return _stats(ix)
+        except Exception:
+            # Whoosh opens a segment's columns on first use: a commit that merged the segment
+            # meanwhile removed them, and Whoosh then raises whatever it stumbles on.
+            if ix.latest_generation() == generation:
+                raise  # nothing changed: a fault of its own
+    raise IndexChangedError(f"the index changed {READ_TRIES} times while it was read (a run is writing it); "
+                            "try again")
+
+
+def _stats(ix: FileIndex) -> IndexStats:
     folder = Path(ix.storage.folder)
     with ix.searcher() as s:
         reader = s.reader()

@@ -238,6 +238,10 @@ class IndexLockedError(SearcherError):
     """Another process is writing to the index."""
 
 
+class IndexChangedError(SearcherError):
+    """The index changed under a reader too often for it to finish (a run writing it)."""
+
+
 class IndexWriteError(SearcherError):
     """The index cannot be written (disk full, read-only, ...); it keeps what it last committed."""
 

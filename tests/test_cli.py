@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import searcher
 from searcher.cli import app
 
 ARTICLES = Path(__file__).parent / "data" / "articles"
@@ -115,6 +116,43 @@ def test_show_stats_export(index_dir, tmp_path):
     assert run("export", "--index", str(index_dir), "-o", str(out)).exit_code == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 6 and all(r["body"] for r in rows)
+
+
+def test_an_export_that_fails_leaves_the_last_one_whole(index_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out" / "backup.jsonl"
+    out.parent.mkdir()
+    assert run("export", "--index", str(index_dir), "-o", str(out)).exit_code == 0
+    backup = out.read_bytes()
+    whole = searcher.Index.articles
+
+    def interrupted(self):
+        articles = whole(self)
+        yield next(articles)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(searcher.Index, "articles", interrupted)
+    assert run("export", "--index", str(index_dir), "-o", str(out)).exit_code == 130
+    assert out.read_bytes() == backup and [p.name for p in out.parent.iterdir()] == ["backup.jsonl"]
+
+
+def test_stats_read_again_when_a_commit_removed_what_they_read(tmp_path, monkeypatch):
+    from searcher import inspect
+
+    index_dir = tmp_path / "ix"
+    assert run("index", str(ARTICLES), "--index", str(index_dir)).exit_code == 0
+    stats = inspect._stats
+    tries: list[int] = []
+
+    def a_commit_meanwhile(ix):
+        tries.append(1)
+        if len(tries) == 1:
+            searcher.Index.open(index_dir).add_articles([searcher.Article(id="new", title="New", body="Storm.")])
+            raise TypeError("'NoneType' object is not subscriptable")  # as Whoosh, its files gone
+        return stats(ix)
+
+    monkeypatch.setattr(inspect, "_stats", a_commit_meanwhile)
+    result = run("stats", "--index", str(index_dir), "--json")
+    assert result.exit_code == 0 and json.loads(result.output)["articles"] == 7 and len(tries) == 2
 
 
 @pytest.mark.parametrize(
