@@ -258,7 +258,7 @@ class BoundedFuzzyTerm(_Bounded, wq.FuzzyTerm):
             words = _listed_words(reader, self.fieldname)
             if words is not None:
                 check_deadline()
-                yield from (w.encode("utf-8") for w in near_words(words, self.text, self.maxdist, self.prefixlength))
+                yield from near_words(words, self.text, self.maxdist, self.prefixlength)  # str, as the automaton's
                 return
         if not isinstance(reader, SegmentReader):
             yield from reader.terms_within(self.fieldname, self.text, self.maxdist, prefix=self.prefixlength)
