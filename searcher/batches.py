@@ -29,13 +29,21 @@ if TYPE_CHECKING:
 APART = 16 << 20
 
 
+class StaleRun(Exception):
+    """Another run committed between this run's look at the index and its taking the lock:
+    nothing is written, and the run starts again, with the lock."""
+
+
 class Batches:
     """The run's locked writer, which commits every ``batch_size`` articles what ``pool``
     wrote, with this writer's own deletions and merges, and starts a new one."""
 
-    def __init__(self, ix: FileIndex, settings: IndexSettings) -> None:
+    def __init__(self, ix: FileIndex, settings: IndexSettings, generation: int | None = None) -> None:
         self.ix = ix
         self.settings = settings
+        #: the index's generation when the run looked at it, before taking the lock: if another
+        #: run has committed by the time this one takes it, :meth:`get` raises :class:`StaleRun`
+        self.generation = generation
         self.pending = 0
         self.writer: SegmentWriter | None = None
         #: where the articles are written; the writer adopts its segments at each commit
@@ -66,7 +74,10 @@ class Batches:
 
     def get(self) -> SegmentWriter:
         if self.writer is None:
-            self.hold()
+            if self._lock is None:
+                self.hold()
+                if self.generation is not None and self.ix.latest_generation() != self.generation:
+                    raise StaleRun("another run committed before this one took the lock")
             self.writer = self._open()
         return self.writer
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -387,7 +388,7 @@ def export_cmd(
         with searcher.Index.open(index) as ix:
             # Into a file beside the target, which replaces it only once whole: an export that
             # fails or is interrupted must not leave a good backup half overwritten.
-            target = output if output is not None and (not output.exists() or output.is_file()) else None
+            target = output.resolve() if output is not None and (not output.exists() or output.is_file()) else None
             temporary = target.with_name(f".{target.name}.{os.getpid()}.part") if target else None
             out = (temporary or output).open("w", encoding="utf-8") if output else sys.stdout
             try:
@@ -397,7 +398,9 @@ def export_cmd(
                 if output:
                     out.close()
                 if temporary:
-                    os.replace(temporary, target)
+                    if target.exists():
+                        shutil.copymode(target, temporary)  # a backup kept private stays private
+                    os.replace(temporary, target)  # the file a link points to, not the link
             finally:
                 if output:
                     out.close()

@@ -23,7 +23,7 @@ from pathlib import Path
 from whoosh.index import FileIndex
 
 from searcher import incremental
-from searcher.batches import Batches
+from searcher.batches import Batches, StaleRun
 from searcher.clusters import Clusterer
 from searcher.committed import Committed
 from searcher.documents import Documents
@@ -110,28 +110,41 @@ def index_paths(
     ``gazetteer`` is called once, and only if some file needs reading, so a run
     with nothing changed does not pay for loading it; it is given ``compact=True``
     (see ``Index.gazetteer``) when the new files are large.
+
+    The write lock is taken when the run first has something to write, and kept to its end.
+    If another run committed between this one's look at the index and that moment (it had
+    waited for that run, ``--wait``), this one starts again with the lock, from what the index
+    now holds: it would write again what the other wrote, and look up articles it cannot see.
     """
+    try:
+        return _index_paths(ix, paths, gazetteer, settings, progress, hold=False)
+    except StaleRun:
+        return _index_paths(ix, paths, gazetteer, settings, progress, hold=True)
+
+
+def _index_paths(
+    ix: FileIndex,
+    paths: Iterable[str | Path],
+    gazetteer: Callable[..., Gazetteer],
+    settings: IndexSettings,
+    progress: Progress | None,
+    hold: bool,
+) -> IndexSummary:
     started = time.monotonic()
     roots = [Path(p).resolve() for p in paths]
     own = Path(ix.storage.folder).resolve()
     # "searcher index ." from a project's root must not read the index's own files.
     files = [(f, rel) for f, rel in iter_files(roots) if not is_under(str(f), own)]
-    known = known_files(ix)
-    summary = IndexSummary()
-    seen: set[str] = set()
-    unlisted: set[str] = set()
-    digests = incremental.digests(files, settings.part_bytes)  # of the files read in parts
-    batches = Batches(ix, settings)
-    listed = {str(f) for f, _ in files}
-    if any(k not in known for k in listed) or any(known.get(k, ("",))[0] != d for k, d in digests.items()) or any(
-            k not in listed and any(is_under(k, r) for r in roots) for k in known):
-        # Something to write: the lock first, then what the index holds once it is ours. A run
-        # that waited for another (--wait) must not write again what that one committed.
+    batches = Batches(ix, settings, generation=None if hold else ix.latest_generation())
+    if hold:
         batches.hold()
     try:
-        if batches.holding:
-            known = known_files(ix)
+        known = known_files(ix)
+        summary = IndexSummary()
+        seen: set[str] = set()
+        unlisted: set[str] = set()
         new = [f for f, _ in files if str(f) not in known]
+        digests = incremental.digests(files, settings.part_bytes)  # of the files read in parts
         changed = [k for k, d in digests.items() if known.get(k, ("",))[0] != d]
         if new or changed:
             # Loaded before the workers fork, so that they share it; a run whose files are all

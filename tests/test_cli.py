@@ -133,6 +133,14 @@ def test_an_export_that_fails_leaves_the_last_one_whole(index_dir, tmp_path, mon
     monkeypatch.setattr(searcher.Index, "articles", interrupted)
     assert run("export", "--index", str(index_dir), "-o", str(out)).exit_code == 130
     assert out.read_bytes() == backup and [p.name for p in out.parent.iterdir()] == ["backup.jsonl"]
+    # A link is followed, and the file's permissions kept.
+    monkeypatch.undo()
+    out.chmod(0o600)
+    link = out.parent / "latest.jsonl"
+    link.symlink_to(out)
+    out.write_text("old\n")
+    assert run("export", "--index", str(index_dir), "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and out.stat().st_mode & 0o777 == 0o600 and len(out.read_text().splitlines()) == 6
 
 
 def test_stats_read_again_when_a_commit_removed_what_they_read(tmp_path, monkeypatch):

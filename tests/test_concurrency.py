@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 import searcher
 
 WRITER = """
@@ -81,24 +83,49 @@ def test_a_run_interrupted_once_its_commit_is_written_keeps_that_commit(tmp_path
     assert reopened.add(docs).unchanged == 12
 
 
-def test_a_run_that_waited_for_the_lock_sees_what_the_other_committed(tmp_path, new_index, monkeypatch):
-    # What the index holds is read again once the lock is taken: a run that had read it before
-    # another run committed the same files (and waited for it, --wait) indexed them all again.
-    from searcher import indexer
+@pytest.mark.parametrize("changed", [False, True])
+def test_a_run_that_waited_for_the_lock_sees_what_the_other_committed(tmp_path, new_index, monkeypatch, changed):
+    # Another run commits the same files while this one waits for the lock (--wait): this one
+    # had read the index before, and indexed every file again (new ones twice; changed ones
+    # again, its near-duplicate lookup failing on articles it had not seen).
+    from searcher import batches
 
     docs = _docs(tmp_path / "docs", 6)
     ix = new_index()
-    ix.add(docs)
-    known = indexer.known_files
-    reads: list[int] = []
+    if changed:
+        ix.add(docs)
+        for f in docs.iterdir():
+            f.write_text(f.read_text().replace("late", "early"))
+    hold = batches.Batches.hold
+    others: list[searcher.IndexSummary] = []
 
-    def before_the_other_run_committed(whoosh_ix):
-        reads.append(1)
-        return {} if len(reads) == 1 else known(whoosh_ix)
+    def another_run_commits_first(self):
+        if not others:
+            others.append(searcher.IndexSummary())
+            others[0] = searcher.Index.open(ix.path).add(docs)
+        hold(self)
 
-    monkeypatch.setattr(indexer, "known_files", before_the_other_run_committed)
+    monkeypatch.setattr(batches.Batches, "hold", another_run_commits_first)
     summary = ix.add(docs)
-    assert (summary.added, summary.unchanged) == (0, 6) and len(ix) == 6
+    assert others[0].added + others[0].updated == 6
+    assert (summary.added, summary.updated, summary.unchanged) == (0, 0, 6) and len(ix) == 6
+    assert ix.search("early").total == (6 if changed else 0)
+
+
+def test_a_run_with_nothing_to_write_takes_no_lock(tmp_path, new_index):
+    # A file the index never holds (skipped every run) is nothing to write: the run reports it,
+    # and works on an index another run is writing (or a read-only one).
+    docs = _docs(tmp_path / "docs", 3)
+    (docs / "notes.dtd").write_text("<!ELEMENT x>")
+    (docs / "empty.txt").write_text("")
+    ix = new_index()
+    ix.add(docs)
+    held = searcher.Index.open(ix.path)._ix.writer()
+    try:
+        summary = ix.add(docs)
+    finally:
+        held.cancel()
+    assert summary.unchanged == 3 and len(summary.skipped) == 2
 
 
 def test_rebuild_waits_for_the_lock_before_emptying(new_index, tmp_path):
