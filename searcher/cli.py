@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 import searcher
-from searcher import present
+from searcher import cliargs, present
 
 app = typer.Typer(
     help="Full-text search for news archives.\n\nExample: searcher index corpus/ && searcher query \"missile Erbil\"",
@@ -417,36 +417,8 @@ def _console():
 
 
 def query_argv(argv: list[str], command: Any = None) -> list[str]:
-    """``argv`` with each word after ``query`` that starts with "-" but is none of its options
-    (``-Kuwait missile``, a query that starts with a NOT) made an argument, by a leading space
-    that the command strips: Click would otherwise read it as options ("No such option: -K").
-    A short option is its exact name, its value apart (``-n 5``: ``-iran`` is a query); words
-    that start with "--" are left to Click.
-
-    ``command`` is the app's Click command, if already made (making it takes some 15 ms).
-
-    >>> query_argv(["query", "-iran missile", "-n", "5", "--index=ix"])
-    ['query', ' -iran missile', '-n', '5', '--index=ix']
-    """
-    if not argv or argv[0] != "query":
-        return argv
-    command = command or typer.main.get_command(app)
-    params = [p for p in command.commands["query"].params if p.param_type_name == "option"]
-    names = {name for p in params for name in (*p.opts, *p.secondary_opts)} | {"--help"}
-    valued = {name for p in params if not p.is_flag for name in p.opts}
-    out = argv[:1]
-    takes_value = literal = False
-    for word in argv[1:]:
-        if takes_value or literal or not word.startswith("-") or word == "-":
-            takes_value = False
-        elif word == "--":
-            literal = True
-        elif word in names:
-            takes_value = word in valued
-        elif not word.startswith("--"):  # "--limt" stays a mistyped option, for Click to say so
-            word = " " + word
-        out.append(word)
-    return out
+    """:func:`searcher.cliargs.query_argv` with this app's command (made if not given: some 15 ms)."""
+    return cliargs.query_argv(argv, command or typer.main.get_command(app))
 
 
 def _click_kinds() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
