@@ -267,11 +267,6 @@ def _parse(
                     tagger.optype = _KeepingBoosts
     errors: list[str] = []
     parser.add_plugin(DateParserPlugin(callback=errors.append))
-    # A fuzzy distance of 3 or more matches most of a large lexicon: refuse it, as Lucene does.
-    # Looked for as written, since Whoosh reads one digit: "war~10" was "war~1" and the word "0".
-    for written in _FUZZY_WRITTEN.finditer(text):
-        if int(written.group(2)) > MAX_FUZZY_DISTANCE:
-            raise QueryError(f"'{written.group(0)}': the fuzzy distance can be at most {MAX_FUZZY_DISTANCE}")
     try:
         q = parser.parse(text, normalize=False)
     except NotImplementedError:
@@ -314,6 +309,8 @@ class _KeepingBoosts(wsyntax.InfixOperator):
         return super().replace_self(parser, group, position)
 
 
+#: A fuzzy distance of 3 or more matches most of a large lexicon: it is refused, as Lucene does.
+MAX_FUZZY_DISTANCE = 2
 #: A larger boost would overflow the scores (``erbil^1e400`` is infinite) and says nothing more.
 MAX_BOOST = 1_000_000
 # A phrase, a date range, or a run of other characters: the tokens modifiers may end.
@@ -363,9 +360,13 @@ def _modifiers(text: str) -> str:
                 if float(boost) > MAX_BOOST:
                     raise QueryError(f"the boost at position {where} is over {MAX_BOOST:,}", where)
             i = m.end()
+        phrase = not head and text[token.start() - 1:token.start()] == '"'
+        if not phrase and distance and int(distance) > MAX_FUZZY_DISTANCE:
+            # read as written, where Whoosh reads one digit: "war~10" was "war~1" and the word "0"
+            raise QueryError(f"'{head}~{distance}': the fuzzy distance can be at most {MAX_FUZZY_DISTANCE}",
+                             token.start())
         out.append(text[last:token.start()])
         last = token.end()
-        phrase = not head and text[token.start() - 1:token.start()] == '"'
         fuzzy = "" if distance in (None, "0") or (phrase and distance == "") else f"~{distance}"
         if phrase:  # the phrase itself is already out: its proximity, then its boost, as Whoosh reads them
             out.append(fuzzy + (f"^{boost}" if boost is not None else ""))
@@ -378,9 +379,6 @@ def _modifiers(text: str) -> str:
     return "".join(out)
 
 
-MAX_FUZZY_DISTANCE = 2
-# a word, a tilde and a distance (a phrase's proximity, '"a b"~3', is no fuzzy word)
-_FUZZY_WRITTEN = re.compile(r'([^\s"()~]+)~(\d+)')
 
 
 def _repair(q: wq.Query, any_terms: bool) -> wq.Query:
