@@ -186,18 +186,12 @@ class NewsAnalyzer(Tokenizer):
         self.marks = marks
         self._setup()
 
-    @property
-    def token_pattern(self) -> str:
-        """The regular expression of a word, as :data:`TOKEN_PATTERN` is for Whoosh's tokeniser."""
-        return TOKEN_PATTERN_MARKS if self.marks else TOKEN_PATTERN
-
     def fold(self, low: str) -> str:
         """A lower-cased word that is not ASCII without its accents."""
         return (fold_marks(low) if self.marks else low).translate(accent_map)
 
     def _setup(self) -> None:
-        # Marks are not ASCII: an ASCII text takes the pattern without them, which is faster.
-        self._ascii_expression = _FAST_EXPRESSION
+        # Marks are not ASCII: an ASCII text takes _FAST_EXPRESSION, without them, which is faster.
         self._expression = _FAST_EXPRESSION_MARKS if self.marks else _FAST_EXPRESSION
         self._stem = Stemmer.Stemmer(self.language).stemWord
         self._cache: dict[str, str] = {}
@@ -237,7 +231,7 @@ class NewsAnalyzer(Tokenizer):
         cache = self._cache
         stop_words = STOP_WORDS if self.stops else frozenset()
         pos: int | None = None
-        expression = self._ascii_expression if value.isascii() else self._expression
+        expression = _FAST_EXPRESSION if value.isascii() else self._expression
         for n, match in enumerate(expression.finditer(value) if tokenize else [_Whole(value)]):
             word = match.group(0)
             if keeporiginal:
@@ -282,7 +276,7 @@ class NewsAnalyzer(Tokenizer):
         [(b'missil', 2), (b'hit', 1), (b'miss', 1)]
         """
         known = self._terms
-        words = (self._ascii_expression if value.isascii() else self._expression).findall(value)
+        words = (_FAST_EXPRESSION if value.isascii() else self._expression).findall(value)
         # filter(None) drops stop words (None) in C, but would drop an empty term too.
         kept = list(filter(None, map(known.__getitem__, words)))
         if known.empty:  # looked at after the lookups, which may have made the first empty term

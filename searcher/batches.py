@@ -63,11 +63,6 @@ class Batches:
         if self._lock is None:
             self._lock = take_lock(self.ix.storage, self.settings.lock_wait, self.settings.on_lock_wait)
 
-    @property
-    def holding(self) -> bool:
-        """Whether this run holds the index's write lock."""
-        return self._lock is not None
-
     def release(self) -> None:
         """Let the write lock go, before the run has written anything."""
         self._unlock()

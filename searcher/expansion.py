@@ -254,14 +254,13 @@ def near_words(words: list[str], text: str, distance: int, prefix: int = 0) -> l
 
 class BoundedFuzzyTerm(_Bounded, wq.FuzzyTerm):
     def _scan(self, reader: IndexReader) -> Iterator[Any]:
-        if isinstance(reader, SegmentReader):
-            words = _listed_words(reader, self.fieldname)
-            if words is not None:
-                check_deadline()
-                yield from near_words(words, self.text, self.maxdist, self.prefixlength)  # str, as the automaton's
-                return
         if not isinstance(reader, SegmentReader):
             yield from reader.terms_within(self.fieldname, self.text, self.maxdist, prefix=self.prefixlength)
+            return
+        words = _listed_words(reader, self.fieldname)
+        if words is not None:
+            check_deadline()
+            yield from near_words(words, self.text, self.maxdist, self.prefixlength)  # str, as the automaton's
             return
         # As SegmentReader.terms_within and whoosh.codec.base.Automata.find_matches: the automaton
         # skips through the sorted words; a None at each skip lets the clock be read.
