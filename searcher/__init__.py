@@ -206,10 +206,10 @@ class Index:
             sort=sort,
             since=since,
             until=until,
-            places=[places] if isinstance(places, str) else list(places),
-            countries=[countries] if isinstance(countries, str) else list(countries),
-            regions=[regions] if isinstance(regions, str) else list(regions),
-            sources=[sources] if isinstance(sources, str) else list(sources),
+            places=places,
+            countries=countries,
+            regions=regions,
+            sources=sources,
             any_terms=any_terms,
         )
         # The deadline reaches inside the expansion of wildcards and fuzzy words, which the

@@ -65,10 +65,11 @@ class SearchOptions:
     ranking: Ranking = DEFAULT_RANKING
 
     def __post_init__(self) -> None:
-        # One name given as a string is that name, not its letters ("Iraq" was I, r, a, q).
+        # Lists, whatever iterable was given; one name given as a string is that name, not its
+        # letters ("Iraq" was I, r, a, q).
         for name in ("places", "countries", "regions", "sources"):
-            if isinstance(getattr(self, name), str):
-                setattr(self, name, [getattr(self, name)])
+            value = getattr(self, name)
+            setattr(self, name, [value] if isinstance(value, str) else list(value))
 
 
 def _check_options(opts: SearchOptions) -> None:
