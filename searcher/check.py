@@ -4,7 +4,7 @@
 It reads, for the latest generation of the index:
 
 * ``searcher.json``: present, parseable, ``format`` is ``searcher``, ``schema_version`` is this
-  package's :data:`~searcher.schema.SCHEMA_VERSION` (else: rebuild);
+  one of the package's :data:`~searcher.schema.READABLE_SCHEMA_VERSIONS` (else: rebuild);
 * the TOC (``_MAIN_<gen>.toc``): readable, with a schema that has the fields this version writes;
 * every segment the TOC lists, in full (no sampling):
 
@@ -42,7 +42,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import _DEF_INDEX_NAME, TOC
 
 from searcher.model import CheckReport, IndexNotFoundError
-from searcher.schema import ALWAYS_COLUMNS, META_FILE, SCHEMA_VERSION, build_schema, unpack_facets
+from searcher.schema import ALWAYS_COLUMNS, META_FILE, READABLE_SCHEMA_VERSIONS, build_schema, unpack_facets
 
 _INDEX = _DEF_INDEX_NAME
 _TOC_RE = re.compile(rf"^_{_INDEX}_([0-9]+)\.toc$")
@@ -50,6 +50,10 @@ _SEGMENT_FILE_RE = re.compile(rf"^({_INDEX}_[0-9a-z]+)\.")
 _LOCK_RE = re.compile(rf"^{_INDEX}_[A-Z]+LOCK$")
 _WRITELOCK = f"{_INDEX}_WRITELOCK"
 _REBUILD = "rebuild it with 'searcher index FOLDER --rebuild'"
+
+
+def _versions() -> str:
+    return " or ".join(map(str, READABLE_SCHEMA_VERSIONS))
 
 
 class _SegmentDamage(Exception):
@@ -123,10 +127,10 @@ def _check_meta(folder: Path, problems: list[str]) -> None:
         return
     if not isinstance(meta, dict) or meta.get("format") != "searcher":
         problems.append(f"{META_FILE} does not describe a searcher index; {_REBUILD}")
-    elif meta.get("schema_version") != SCHEMA_VERSION:
+    elif meta.get("schema_version") not in READABLE_SCHEMA_VERSIONS:
         problems.append(
             f"the index has schema version {meta.get('schema_version')!r} (made by searcher "
-            f"{meta.get('version', '?')}) but this searcher needs {SCHEMA_VERSION}; {_REBUILD}"
+            f"{meta.get('version', '?')}) but this searcher reads {_versions()}; {_REBUILD}"
         )
 
 

@@ -51,6 +51,10 @@ class Documents:
             if field.indexed:
                 self._make[name] = _maker(field)
 
+    def indexes(self, name: str) -> bool:
+        """Whether field ``name`` has terms (some, ``hash`` and ``cluster``, are columns alone)."""
+        return name in self._make
+
     def postings(self, name: str, value: Any) -> list[Posting]:
         """The postings of field ``name`` for ``value``, as ``field.index(value)`` gives them."""
         return self._make[name](value)

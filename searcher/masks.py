@@ -10,13 +10,12 @@ range from the date column, with no posting list read at all.
 from __future__ import annotations
 
 import numpy as np
-from whoosh import columns
 from whoosh import query as wq
-from whoosh.fields import DATETIME
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from searcher import readcache
+from searcher.daterange import DATE_FIELD, range_mask
 from searcher.postings import deleted_mask, postings
 
 
@@ -96,37 +95,11 @@ def _unscored(q: wq.Query, reader: IndexReader) -> np.ndarray | None:
 
 
 def _date_range(q: wq.NumericRange, reader: IndexReader) -> np.ndarray | None:
-    """A range of a DATETIME field from its column, or None for any other field.
-
-    The column holds each article's date as the same number (``datetime_to_long``) whose
-    tiered terms the range would read, and the column's default (2**64 - 1, past every date)
-    for an article without one, which no term of the field stands for.
-    """
-    field = reader.schema[q.fieldname] if q.fieldname in reader.schema else None
-    column = getattr(field, "column_type", None)
-    if type(field) is not DATETIME or type(column) is not columns.NumericColumn:
+    """A range of the date field from its column (:mod:`searcher.daterange`), or None for any
+    other field."""
+    if q.fieldname != DATE_FIELD:
         return None
-    dated, values = _dates(reader, q.fieldname, column._default)
-    mask = dated.copy()
-    if q.start is not None:
-        mask &= values > q.start if q.startexcl else values >= q.start
-    if q.end is not None:
-        mask &= values < q.end if q.endexcl else values <= q.end
-    return mask
-
-
-def _dates(reader: IndexReader, fieldname: str, default: int) -> tuple[np.ndarray, np.ndarray]:
-    """Which articles have a value in the DATETIME column ``fieldname``, and the values (kept per reader)."""
-
-    def build() -> tuple[np.ndarray, np.ndarray]:
-        leaves = reader.leaf_readers() or [(reader, 0)]
-        raw = np.concatenate(
-            [np.array(list(leaf.column_reader(fieldname, translate=False)), dtype=np.uint64) for leaf, _ in leaves]
-        )
-        dated = raw != np.uint64(default)
-        return dated, np.where(dated, raw, 0).astype(np.int64)
-
-    return readcache.derived(reader, ("dates", fieldname), build)
+    return range_mask(reader, q.fieldname, q.start, q.end, q.startexcl, q.endexcl)
 
 
 def deleted(top: Searcher) -> np.ndarray | None:

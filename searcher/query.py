@@ -27,6 +27,7 @@ from whoosh.qparser import syntax as wsyntax
 from whoosh.qparser.dateparse import DateParserPlugin
 
 from searcher.dateexpr import date_bounds
+from searcher.daterange import from_column
 from searcher.expansion import bound
 from searcher.model import QueryError
 from searcher.ranking import CoordOr
@@ -234,7 +235,8 @@ def _parse(
     text = _FIELD_NAME.sub(_lower_field, text)
     for m in _FIELD_NAME.finditer(text):
         name = m.group("name")
-        if name and name in schema and schema[name].format is None and name not in QUERY_FIELDS:
+        if name and name in schema and (schema[name].format is None or not schema[name].indexed) and (
+                name not in QUERY_FIELDS):
             # A stored-only field (url:, minhash:) has no words: Whoosh's parser raised on it.
             raise QueryError(f"'{name}:' at position {m.start()} is not a field that can be searched", m.start())
     if text.strip() in ("*", "*:*"):
@@ -291,7 +293,7 @@ def _parse(
     except Exception as e:  # as above: Whoosh internals on odd input
         raise QueryError(f"cannot parse the query ({type(e).__name__})") from None
     # Wildcards, prefixes, fuzzy words and term ranges expand within limits and the deadline.
-    return bound(q, typed, text)
+    return bound(from_column(q), typed, text)
 
 
 class _KeepingBoosts(wsyntax.InfixOperator):

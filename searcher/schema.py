@@ -11,12 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from whoosh import columns
-from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 
 from searcher.analysis import NewsAnalyzer, analyzer
 
-#: Bumped whenever a change to the schema or the analysis makes old indexes unreadable or wrong.
-SCHEMA_VERSION = 5
+#: Bumped whenever a change to the schema or the analysis makes old indexes unreadable or wrong
+#: (to this package), or new ones wrong to the packages before: version 6 stopped indexing the
+#: date's terms, which version 5's packages read date ranges from.
+SCHEMA_VERSION = 6
+#: The versions this package reads and adds to: each index keeps its own Whoosh schema, and a
+#: version 5 index differs only in terms (the date's, ``hash``, ``age``, ``cluster``) that this
+#: package never reads (``searcher.daterange``).
+READABLE_SCHEMA_VERSIONS = (5, 6)
 #: The name of the file that marks a folder as a searcher index (beside Whoosh's own files).
 META_FILE = "searcher.json"
 
@@ -52,21 +58,22 @@ def build_schema() -> Schema:
         id=ID(stored=True),
         # The file an article came from: what incremental runs delete and compare by.
         path=ID(stored=True, sortable=True),
-        # Content hash of that file, to see without re-reading what changed.
-        hash=ID(stored=True, sortable=True),
+        # Content hash of that file, to see without re-reading what changed (read from the column).
+        hash=_column_only(ID(stored=True, sortable=True)),
         title=TEXT(analyzer=text, stored=True, phrase=True),
         body=TEXT(analyzer=text, stored=True, phrase=True),
         # The title with its stop words, so that a query made only of them ("The Who")
         # still finds the articles whose titles say it.
         headline=TEXT(analyzer=NewsAnalyzer(stops=False), phrase=True),
-        date=DATETIME(stored=True, sortable=True),
+        # Ranges are read from the column (searcher.daterange): the eight tiered terms Whoosh
+        # indexes a date as were a third of a segment's terms, and never read.
+        date=_column_only(DATETIME(stored=True, sortable=True)),
         # Seconds before AGE_EPOCH: ascending order is newest first. Whoosh gives a
         # document without a date the largest column value, which puts undated
         # articles last when sorting by date ascending; this field does the same
         # for newest-first, where sorting ``date`` in reverse would put them first.
-        # One term per article (no tiers, shift_step=0): only the column is sorted on, and
-        # the term is looked up for the undated ones alone; tiers made 16 terms an article.
-        age=NUMERIC(bits=64, sortable=True, shift_step=0),
+        # Only the column is sorted on: no terms (the undated are found from the date column).
+        age=_column_only(NUMERIC(bits=64, sortable=True, shift_step=0)),
         place=KEYWORD(commas=True, lowercase=False, scorable=False),
         country=KEYWORD(commas=True, lowercase=False, scorable=False),
         region=KEYWORD(commas=True, lowercase=False, scorable=False),
@@ -82,9 +89,17 @@ def build_schema() -> Schema:
         # first article of it that was indexed, with the path of its file and its place
         # there for one read from a file (``id@path#part.n``: ids from files may repeat). ``minhash`` is the
         # signature that finds and confirms them (see ``searcher.committed``).
-        cluster=ID(stored=True, sortable=True),
+        # Read from the column alone.
+        cluster=_column_only(ID(stored=True, sortable=True)),
         minhash=COLUMN(columns.VarBytesColumn()),
     )
+
+
+def _column_only(field: FieldType) -> FieldType:
+    """``field`` with its stored value and column but no terms: one term an article, which
+    nothing looks up, cost its writing a posting list each."""
+    field.indexed = False
+    return field
 
 
 AGE_EPOCH = datetime(3000, 1, 1)

@@ -21,6 +21,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from searcher import matches, readcache
+from searcher.daterange import ColumnDateRange
 from searcher.explain import explain
 from searcher.facetnames import facet_filter, resolve_facets
 from searcher.facets import facet_counts
@@ -116,7 +117,7 @@ _NO_FILTER = object()
 def _build_filter(s: Searcher, opts: SearchOptions, canonical, low, high) -> wq.Query | None:
     parts: list[wq.Query] = []
     if low or high:
-        parts.append(wq.DateRange("date", low, high))
+        parts.append(ColumnDateRange("date", low, high))
     if opts.places:
         parts.append(facet_filter("place", opts.places, s.reader(), canonical))
     if opts.countries:
@@ -201,7 +202,7 @@ def _run_search(
 #: costs more than a search on arrays, and the same queries come back.
 MAX_CACHED_QUERIES = 1024
 #: The query classes a kept parse may hold: Whoosh's own, which a search never changes.
-_PLAIN_QUERIES = (wq.Term, wq.Phrase, wq.And, wq.Or, CoordOr, wq.Not, wq.AndMaybe, wq.AndNot, wq.DateRange,
+_PLAIN_QUERIES = (wq.Term, wq.Phrase, wq.And, wq.Or, CoordOr, wq.Not, wq.AndMaybe, wq.AndNot, ColumnDateRange,
                   wq.NumericRange, wq.Every, type(wq.NullQuery))
 
 

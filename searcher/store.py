@@ -13,7 +13,7 @@ from whoosh.index import _DEF_INDEX_NAME, FileIndex
 from whoosh.util.filelock import LockBase, try_for
 
 from searcher.model import IndexLockedError, IndexNotFoundError, IndexWriteError, SearcherError
-from searcher.schema import META_FILE, SCHEMA_VERSION, build_schema
+from searcher.schema import META_FILE, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, build_schema
 
 #: The package's version, recorded in every index it writes.
 VERSION = "0.1.0"
@@ -81,7 +81,7 @@ def open_existing(path: str | Path) -> FileIndex:
         raise IndexNotFoundError(f"{folder} is not a readable searcher index ({META_FILE} is damaged)") from None
     if not isinstance(meta, dict):
         raise IndexNotFoundError(f"{folder} is not a readable searcher index ({META_FILE} is damaged)")
-    if meta.get("schema_version") != SCHEMA_VERSION:
+    if meta.get("schema_version") not in READABLE_SCHEMA_VERSIONS:
         raise SearcherError(
             f"the index at {folder} was made by searcher {meta.get('version', '?')} with another schema; "
             "rebuild it with 'searcher index FOLDER --rebuild'"

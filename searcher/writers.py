@@ -93,7 +93,8 @@ class _Segments:
             self.writer = SegmentWriter(self.ix, _lk=False, compound=False)
         for ready, cluster in zip(prepared.articles, clusters, strict=True):
             ready.doc["cluster"] = cluster
-            ready.doc["_postings"]["cluster"] = self._documents.postings("cluster", cluster)
+            if self._documents.indexes("cluster"):
+                ready.doc["_postings"]["cluster"] = self._documents.postings("cluster", cluster)
             self.writer.add_document(**ready.doc)
 
     @property

@@ -390,14 +390,14 @@ def test_an_index_of_another_schema_version_asks_for_a_rebuild(new_index, folder
     from typer.testing import CliRunner
 
     from searcher.cli import app
-    from searcher.schema import META_FILE
+    from searcher.schema import META_FILE, READABLE_SCHEMA_VERSIONS
 
     ix = new_index()
     ix.add(folder)
     ix.close()
     meta_file = ix.path / META_FILE
     meta = json.loads(meta_file.read_text())
-    meta["schema_version"] -= 1
+    meta["schema_version"] = min(READABLE_SCHEMA_VERSIONS) - 1
     meta["version"] = "0.0.1"
     meta_file.write_text(json.dumps(meta))
     with pytest.raises(searcher.SearcherError, match="rebuild"):
