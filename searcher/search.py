@@ -337,7 +337,10 @@ def _collected_page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, 
     words = frozenset(term.decode("utf-8") for field, term in every.terms if field == "body")
     hits = []
     for i, hit in enumerate(results[offset : offset + opts.limit], offset + 1):
-        hits.append(_hit(s, i, hit.docnum, hit.score if opts.sort == "relevance" else None, words, every.cluster_sizes))
+        # Sorted by date, the collector scores nothing: a hit's relevance is then worked out
+        # for the page alone (as --explain does), rather than shown as 0.
+        score = hit.score if opts.sort == "relevance" else explain(s, q, hit.docnum, needs_current=True).value
+        hits.append(_hit(s, i, hit.docnum, score, words, every.cluster_sizes))
         if opts.explain:
             _check_time(every.deadline)  # explaining a hit of a long query costs more than finding it
             hits[-1].explanation = explain(s, q, hit.docnum, needs_current=True)

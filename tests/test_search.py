@@ -138,6 +138,18 @@ def test_date_filters_and_sorting(ix):
         ix.search("troops", since="last tuesday-ish")
 
 
+@pytest.mark.parametrize(
+    "query", ["troops", "troops OR oil OR storms OR missile", '"iranian missiles"', "oil OR troops -festival", "miss*",
+              "missle~1", "iraq NOT oil"]
+)
+def test_hits_sorted_by_date_keep_their_relevance_scores(ix, query):
+    relevance = {h.id: h.score for h in ix.search(query, limit=50).hits}
+    assert relevance and all(score > 0 for score in relevance.values())
+    for sort in ("newest", "oldest"):
+        dated = {h.id: h.score for h in ix.search(query, limit=50, sort=sort).hits}
+        assert dated == relevance, sort
+
+
 def test_place_and_country_filters_accept_any_case_and_aliases(ix):
     assert [h.id for h in ix.search("troops", places=["ERBIL"]).hits] == ["strikes.txt"]
     assert [h.id for h in ix.search("troops", places=["Irbil"]).hits] == ["strikes.txt"]
