@@ -203,6 +203,7 @@ def parse(
     title_weight: float = 1.0,
     coord: float = 1.0,
     headline: bool = False,
+    phrase_weight: float = 0.0,
 ) -> wq.Query:
     """Parse ``text`` into a Whoosh query over title and body, or raise :class:`QueryError`.
     With ``headline``, over the titles with their stop words instead (the ``headline`` field),
@@ -214,7 +215,7 @@ def parse(
     """
     try:
         return _parse(text, schema, any_terms=any_terms, now=now, title_weight=title_weight, coord=coord,
-                      headline=headline)
+                      headline=headline, phrase_weight=phrase_weight)
     except QueryError as e:
         # The message is one line on a terminal: what it quotes of the query (a date range
         # may hold a newline, a word a NUL) is shown escaped.
@@ -229,7 +230,7 @@ def one_line(message: str) -> str:
 
 def _parse(
     text: str, schema, *, any_terms: bool, now: datetime | None, title_weight: float, coord: float,
-    headline: bool = False,
+    headline: bool = False, phrase_weight: float = 0.0,
 ) -> wq.Query:
     check_syntax(text)
     text = _FIELD_NAME.sub(_lower_field, text)
@@ -292,8 +293,24 @@ def _parse(
         q = _rehashed(q, {v: k for k, v in _HASHED.items()})
     except Exception as e:  # as above: Whoosh internals on odd input
         raise QueryError(f"cannot parse the query ({type(e).__name__})") from None
+    if phrase_weight and is_plain(typed):
+        q = _with_phrase(q, phrase_weight)
     # Wildcards, prefixes, fuzzy words and term ranges expand within limits and the deadline.
     return bound(from_column(q), typed, text)
+
+
+def _with_phrase(q: wq.Query, weight: float) -> wq.Query:
+    """``q``, a list of two or more words, with the phrase of its words in the body as an
+    optional clause: a story where they stand together ("interest rates", "Bank of England",
+    which is the phrase "bank england") gets the phrase's score, times ``weight``, added.
+    Measured on the judged Reuters queries, it ranked better on both halves
+    (``benchmarks/README.md``). Words that are patterns or fuzzy make no phrase."""
+    if not all(type(leaf) is wq.Term for leaf in q.leaves()):
+        return q
+    words = list(dict.fromkeys(leaf.text for leaf in q.leaves() if leaf.fieldname == "body"))
+    if len(words) < 2:
+        return q
+    return wq.AndMaybe(q, wq.Phrase("body", words, boost=weight))
 
 
 class _KeepingBoosts(wsyntax.InfixOperator):

@@ -38,6 +38,9 @@ class Ranking:
     #: with "any word" ranking, a hit's score is multiplied by (words matched / words) ** coord,
     #: so that an article with every word outranks one that repeats a few (0: no such factor)
     coord: float = 1.0
+    #: a query of two or more plain words also scores the phrase they make in the body, times
+    #: this, for the stories where the words stand together (0: no such clause)
+    phrase_weight: float = 1.0
 
     def weighting(self) -> scoring.BM25F:
         """The Whoosh weighting these parameters make."""

@@ -209,11 +209,12 @@ _PLAIN_QUERIES = (wq.Term, wq.Phrase, wq.And, wq.Or, CoordOr, wq.Not, wq.AndMayb
 def _parsed(s: Searcher, text: str, opts: SearchOptions, any_terms: bool) -> wq.Query:
     """``parse`` with this search's options, kept per reader when the result cannot depend on
     the time (relative dates: "date:yesterday") and holds only plain query objects."""
-    rank = {"title_weight": opts.ranking.title_weight, "coord": opts.ranking.coord}
+    rank = {"title_weight": opts.ranking.title_weight, "coord": opts.ranking.coord,
+            "phrase_weight": opts.ranking.phrase_weight}
     timeless = "date" not in text.lower()
     if not timeless and opts.now is None:
         return parse(text, s.schema, any_terms=any_terms, now=opts.now, **rank)
-    key = (text, any_terms, None if timeless else opts.now, rank["title_weight"], rank["coord"])
+    key = (text, any_terms, None if timeless else opts.now, *rank.values())
     cached = readcache.lru(s.reader(), "parsed", MAX_CACHED_QUERIES)
     q = cached.get(key)
     if q is None:

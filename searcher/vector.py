@@ -13,7 +13,8 @@ not), and each operation of a matcher is one operation on arrays:
   adding its two sides' scores; a side that does not match adds nothing, as 0.0 adds nothing;
 - a boost: the score times the boost;
 - a phrase: the intersection of its words' scores, where the words' positions follow each other;
-- ``CoordOr``: the union's score times (clauses matched / clauses) ** exponent.
+- ``CoordOr``: the union's score times (clauses matched / clauses) ** exponent;
+- ``AndMaybe``: the first side's matches and scores, plus the second's score where it matches.
 
 Anything else (wildcards, NOT, fuzzy terms, slop, ...) raises :class:`Unsupported`, and the
 search runs through Whoosh's own matchers instead.
@@ -191,6 +192,8 @@ def _check(q: wq.Query) -> bool:
         if q.slop != 1:
             raise Unsupported("phrase slop")
         return False
+    if kind is wq.AndMaybe:
+        return _check(q.a) | _check(q.b)
     if kind in (wq.And, wq.Or, CoordOr):
         if kind is wq.Or and (q.scale or len(q.subqueries) >= wq.Or.TOO_MANY_CLAUSES):
             raise Unsupported("scaled or very long OR")
@@ -206,6 +209,8 @@ def _eval(q: wq.Query, ctx: _Context, exact: bool, top_and: bool) -> _Node:
         return _term(q, ctx, exact)
     if kind is wq.Phrase:
         return _phrase(q, ctx)
+    if kind is wq.AndMaybe:
+        return _and_maybe(q, ctx, exact, top_and)
     subs = q.subqueries
     # CompoundQuery.matcher: no sub-query matches nothing; one is its own matcher (no boost).
     if not subs:
@@ -269,6 +274,14 @@ def _coord(q: CoordOr, ctx: _Context, exact: bool) -> _Node:
     # The factor as CoordMatcher computes it, for each possible count of clauses matched.
     factors = np.array([(k / n) ** q.exponent for k in range(n + 1)])
     return _Node(CoordMatcher, union.mask, np.where(union.mask, union.score * factors[matched], 0.0))
+
+
+def _and_maybe(q: wq.AndMaybe, ctx: _Context, exact: bool, top_and: bool) -> _Node:
+    # AndMaybeMatcher: the first side's matches; the second's score added where it matches too.
+    # Only the first side's matches are collected, so the second's words count only there.
+    a = _eval(q.a, ctx, exact, top_and)
+    b = _eval(q.b, ctx, False, False)
+    return _Node(matching.AndMaybeMatcher, a.mask, np.where(a.mask & b.mask, a.score + b.score, a.score))
 
 
 def _bytes(q: wq.Query, ctx: _Context, text) -> bytes | None:

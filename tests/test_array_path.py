@@ -62,6 +62,7 @@ QUERIES = [
     '"said missile strike"', '"erbil iraq" troops', "oil OR vote", "(oil OR vote) base", "title:oil body:price",
     "(oil AND price) OR drone", '(drone "missile strike") OR vote', "oil^2 drone", '"oil oil"', "said said",
     "nothingatall", "oil nothingatall", "country:Iraq missile", "place:Paris oil", "oil -price", "dr*",
+    "oil ANDMAYBE drone", 'missile ANDMAYBE "erbil iraq"', "(oil ANDMAYBE vote) OR troops",
 ]
 
 

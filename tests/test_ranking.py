@@ -39,7 +39,8 @@ def test_the_top_hits_are_the_best_of_all_matches(many, text, any_terms):
     opts = searcher.SearchOptions(limit=10, collapse=False, any_terms=any_terms, ranking=ranking)
     page = many.search(text, options=opts)
     s = many._current_searcher()
-    q = parse(text, s.schema, any_terms=any_terms, title_weight=ranking.title_weight, coord=ranking.coord)
+    q = parse(text, s.schema, any_terms=any_terms, title_weight=ranking.title_weight, coord=ranking.coord,
+              phrase_weight=ranking.phrase_weight)
     every = sorted(h.score for h in s.search(q, limit=None, terms=True))
     assert [h.score for h in page.hits] == pytest.approx(every[::-1][:10], abs=1e-3)
 
@@ -71,11 +72,35 @@ def test_coord_puts_articles_with_every_word_first(new_index):
     )
 
     def first(coord: float) -> str:
-        opts = searcher.SearchOptions(any_terms=True, ranking=searcher.Ranking(coord=coord, title_weight=3.0))
+        ranking = searcher.Ranking(coord=coord, title_weight=3.0, phrase_weight=0.0)
+        opts = searcher.SearchOptions(any_terms=True, ranking=ranking)
         return ix.search("gross national product", options=opts).hits[0].id
 
     assert first(0.0) == "one"
     assert first(1.0) == "all"
+
+
+@pytest.mark.parametrize("any_terms", [False, True])
+def test_words_standing_together_rank_first(new_index, any_terms):
+    ix = new_index()
+    ix.add_articles(
+        [   # the same words, as often, in texts as long: only their order differs
+            searcher.Article(id="apart", title="Report", body="Rates of interest rose sharply on Monday."),
+            searcher.Article(id="together", title="Report", body="Interest rates rose sharply on Monday."),
+        ]
+    )
+
+    def scores(weight: float) -> dict[str, float]:
+        opts = searcher.SearchOptions(any_terms=any_terms, ranking=searcher.Ranking(phrase_weight=weight))
+        return {h.id: h.score for h in ix.search("interest rates", options=opts).hits}
+
+    assert scores(0.0)["apart"] == scores(0.0)["together"]
+    assert scores(1.0)["apart"] == scores(0.0)["apart"]
+    assert scores(1.0)["together"] == pytest.approx(2 * scores(0.0)["together"], abs=1e-3)  # + the phrase: its words
+    assert [h.id for h in ix.search("interest rates", any_terms=any_terms).hits] == ["together", "apart"]
+    # patterns and fuzzy words make no phrase; neither does a single word
+    assert ix.search("interest rat*", any_terms=any_terms).hits[0].score == pytest.approx(
+        ix.search("interest rat*", any_terms=any_terms).hits[1].score)
 
 
 @pytest.mark.parametrize(

@@ -139,8 +139,8 @@ def test_date_filters_and_sorting(ix):
 
 
 @pytest.mark.parametrize(
-    "query", ["troops", "troops OR oil OR storms OR missile", '"iranian missiles"', "oil OR troops -festival", "miss*",
-              "missle~1", "iraq NOT oil"]
+    "query", ["troops", "troops OR oil OR storms OR missile", '"iranian missiles"', "iranian missiles", "miss*",
+              "oil OR troops -festival", "missle~1", "iraq NOT oil"]
 )
 def test_hits_sorted_by_date_keep_their_relevance_scores(ix, query):
     relevance = {h.id: h.score for h in ix.search(query, limit=50).hits}
