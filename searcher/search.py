@@ -337,10 +337,10 @@ def _collected_page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, 
     results = every.results()
     words = frozenset(term.decode("utf-8") for field, term in every.terms if field == "body")
     hits = []
-    for i, hit in enumerate(results[offset : offset + opts.limit], offset + 1):
-        # Sorted by date, the collector scores nothing: a hit's relevance is then worked out
-        # for the page alone (as --explain does), rather than shown as 0.
-        score = hit.score if opts.sort == "relevance" else explain(s, q, hit.docnum, needs_current=True).value
+    shown = results[offset : offset + opts.limit]
+    scores = _relevance_of(s, q, [hit.docnum for hit in shown]) if opts.sort != "relevance" else {}
+    for i, hit in enumerate(shown, offset + 1):
+        score = hit.score if opts.sort == "relevance" else scores.get(hit.docnum, 0.0)
         hits.append(_hit(s, i, hit.docnum, score, words, every.cluster_sizes))
         if opts.explain:
             _check_time(every.deadline)  # explaining a hit of a long query costs more than finding it
@@ -351,6 +351,20 @@ def _collected_page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, 
         # Articles without a cluster key are stories of their own.
         stories = len(every.cluster_sizes) + len(every.docnums) - sum(every.cluster_sizes.values())
     return ResultPage(text, len(every.docnums), opts.page, opts.limit, hits, facets, stories=stories)
+
+
+def _relevance_of(s: Searcher, q: wq.Query, docnums: list[int]) -> dict[int, float]:
+    """The relevance scores of ``docnums``, a page of hits sorted by date (whose collector
+    scores nothing), from one more pass of a scoring collector over the matches, made as a
+    search by relevance makes it: explaining each hit instead cost a pass of its own for
+    every pattern, ``*`` or date range of the query, and was not the same float everywhere."""
+    if not docnums:
+        return {}
+    scored = collectors.UnlimitedCollector()
+    scored.replace = 0  # as in _collected_page: Whoosh's replaced matchers lose scores
+    allowed = collectors.FilterCollector(scored, allow=set(docnums))
+    s.search_with_collector(q, allowed, s.context(needs_current=True))
+    return {hit.docnum: hit.score for hit in scored.results()}
 
 
 class _EveryMatch(collectors.WrappingCollector):

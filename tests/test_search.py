@@ -140,14 +140,32 @@ def test_date_filters_and_sorting(ix):
 
 @pytest.mark.parametrize(
     "query", ["troops", "troops OR oil OR storms OR missile", '"iranian missiles"', "iranian missiles", "miss*",
-              "oil OR troops -festival", "missle~1", "iraq NOT oil"]
+              "oil OR troops -festival", "missle~1", "iraq NOT oil", "oil^0 troops", "(troops ANDMAYBE oil) OR festival",
+              "*", "troops date:[2019 to 2021]"]
 )
-def test_hits_sorted_by_date_keep_their_relevance_scores(ix, query):
-    relevance = {h.id: h.score for h in ix.search(query, limit=50).hits}
-    assert relevance and all(score > 0 for score in relevance.values())
+@pytest.mark.parametrize("any_terms", [False, True])
+def test_hits_sorted_by_date_keep_their_relevance_scores(ix, query, any_terms):
+    relevance = {h.id: h.score for h in ix.search(query, limit=50, any_terms=any_terms).hits}
+    assert relevance and any(score > 0 for score in relevance.values())
     for sort in ("newest", "oldest"):
-        dated = {h.id: h.score for h in ix.search(query, limit=50, sort=sort).hits}
+        dated = {h.id: h.score for h in ix.search(query, limit=50, sort=sort, any_terms=any_terms).hits}
         assert dated == relevance, sort
+
+
+@pytest.mark.parametrize("query", ["oil^0 gold", "(gold ANDMAYBE oil) AND prices"])
+def test_date_sorted_scores_of_coordinated_and_optional_words(new_index, query):
+    # A word boosted to 0 still counts as matched for --any's coordination, and an optional
+    # clause skipped inside an AND adds nothing: the scorer's rules, which a date-sorted
+    # page's scores follow as a relevance-sorted page's do.
+    ix = new_index()
+    ix.add_articles([
+        searcher.Article(id="a1", title="Oil and gold", body="oil gold markets prices", date=datetime(2020, 1, 2)),
+        searcher.Article(id="a2", title="Gold", body="gold prices", date=datetime(2020, 1, 3)),
+        searcher.Article(id="a3", title="Oil prices", body="oil prices fell", date=datetime(2020, 1, 4)),
+    ])
+    relevance = {h.id: h.score for h in ix.search(query, any_terms=True).hits}
+    assert len(relevance) >= 2
+    assert {h.id: h.score for h in ix.search(query, any_terms=True, sort="newest").hits} == relevance
 
 
 def test_place_and_country_filters_accept_any_case_and_aliases(ix):
