@@ -238,7 +238,8 @@ def _coord_or(q: CoordOr, doc: _Doc, ctx: SearchContext) -> _Part:
     n = sum(words)
     if not ok or q.exponent == 0 or n < 2:
         return e, ok
-    matched = sum(1 for child, is_word in zip(e.children, words, strict=True) if is_word and child.value > 0)
+    # A word counts when its clause matches, as CoordMatcher counts it, even boosted to 0.
+    matched = sum(1 for sub, is_word in zip(q.subqueries, words, strict=True) if is_word and _explain(sub, doc, ctx)[1])
     value = e.value * (matched / n) ** q.exponent
     return Explanation(value, f"{e.description}, x coord ({matched} of {n} words) ^ {q.exponent:g}", e.children), True
 

@@ -106,7 +106,7 @@ def test_words_standing_together_rank_first(new_index, any_terms):
 @pytest.mark.parametrize(
     "text, any_terms",
     [("missile erbil", False), ("missile erbil", True), ('"oil price" vote', True), ("harvest -vote", False),
-     ("title:iraq base^2", False), ("milit* troops", True)],
+     ("title:iraq base^2", False), ("milit* troops", True), ("missile^0 erbil", True)],
 )
 def test_explain_adds_up_to_each_hits_score(many, text, any_terms):
     opts = searcher.SearchOptions(limit=5, any_terms=any_terms, explain=True)
