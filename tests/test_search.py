@@ -140,8 +140,8 @@ def test_date_filters_and_sorting(ix):
 
 @pytest.mark.parametrize(
     "query", ["troops", "troops OR oil OR storms OR missile", '"iranian missiles"', "iranian missiles", "miss*",
-              "oil OR troops -festival", "missle~1", "iraq NOT oil", "oil^0 troops", "(troops ANDMAYBE oil) OR festival",
-              "*", "troops date:[2019 to 2021]"]
+              "oil OR troops -festival", "missle~1", "iraq NOT oil", "oil^0 troops",
+              "(troops ANDMAYBE oil) OR festival", "*", "troops date:[2019 to 2021]"]
 )
 @pytest.mark.parametrize("any_terms", [False, True])
 def test_hits_sorted_by_date_keep_their_relevance_scores(ix, query, any_terms):
