@@ -42,7 +42,14 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import _DEF_INDEX_NAME, TOC
 
 from searcher.model import CheckReport, IndexNotFoundError
-from searcher.schema import ALWAYS_COLUMNS, META_FILE, READABLE_SCHEMA_VERSIONS, build_schema, unpack_facets
+from searcher.schema import (
+    ALWAYS_COLUMNS,
+    META_FILE,
+    NEWER_FIELDS,
+    READABLE_SCHEMA_VERSIONS,
+    build_schema,
+    unpack_facets,
+)
 
 _INDEX = _DEF_INDEX_NAME
 _TOC_RE = re.compile(rf"^_{_INDEX}_([0-9]+)\.toc$")
@@ -86,7 +93,7 @@ def check_index(path: str | Path) -> CheckReport:
         problems.append(f"cannot read the TOC file {tocs[gen]} (damaged or truncated?): {_why(e)}; {_REBUILD}")
         return report
 
-    missing = sorted(set(build_schema().names()) - set(toc.schema.names()))
+    missing = sorted(set(build_schema().names()) - set(toc.schema.names()) - set(NEWER_FIELDS))
     if missing:
         problems.append(f"the index's schema lacks the field(s) {', '.join(missing)}; {_REBUILD}")
 

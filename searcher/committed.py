@@ -24,11 +24,11 @@ from collections import OrderedDict
 from collections.abc import Set
 from datetime import date, datetime, timedelta
 
-import numpy as np
+from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from searcher.clusters import WINDOW_DAYS, band_keys
-from searcher.daterange import dated_between, undated
+from searcher.schema import UNDATED_AGE, UNDATED_DAY
 
 #: candidates returned for one article at most (a band key shared by many is boilerplate)
 MAX_CANDIDATES = 50
@@ -107,9 +107,12 @@ class Committed:
         if table is not None:
             self._days.move_to_end(day)
             return table
-        start = datetime.combine(date.fromordinal(day), datetime.min.time())
-        found = dated_between(self.searcher.reader(), start, start + timedelta(days=1) - timedelta(microseconds=1))
-        table = self._table(found, day, None)
+        if self._by_day:
+            q = wq.Term("day", date.fromordinal(day).isoformat())
+        else:  # version 5: the date's tiered terms
+            start = datetime.combine(date.fromordinal(day), datetime.min.time())
+            q = wq.DateRange("date", start, start + timedelta(days=1) - timedelta(microseconds=1))
+        table = self._table(q, day, None)
         self._days[day] = table
         while len(self._days) > self.max_days:
             self._days.popitem(last=False)
@@ -117,13 +120,20 @@ class Committed:
 
     def _undated_table(self) -> dict[bytes, list[Entry]]:
         if self._undated is None:
-            self._undated = self._table(undated(self.searcher.reader()), None, self.max_undated)
+            by_day = wq.Term("day", UNDATED_DAY)
+            q = by_day if self._by_day else wq.NumericRange("age", UNDATED_AGE, UNDATED_AGE)  # version 5
+            self._undated = self._table(q, None, self.max_undated)
         return self._undated
 
-    def _table(self, found: np.ndarray, day: int | None, limit: int | None) -> dict[bytes, list[Entry]]:
+    @property
+    def _by_day(self) -> bool:
+        field = self.searcher.schema["day"] if "day" in self.searcher.schema else None
+        return field is not None and field.indexed
+
+    def _table(self, q: wq.Query, day: int | None, limit: int | None) -> dict[bytes, list[Entry]]:
         reader = self.searcher.reader()
         left_out = self._left_out
-        docnums = [d for d in found.tolist() if not reader.is_deleted(d)
+        docnums = [d for d in q.docs(self.searcher) if not reader.is_deleted(d)
                    and not any(start <= d < stop for start, stop in left_out)]
         if limit is not None:
             docnums = docnums[-limit:]  # the most recently indexed

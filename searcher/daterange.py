@@ -4,9 +4,10 @@ Whoosh indexes a date as eight terms, one per 8-bit tier of the number, so that 
 reads a few posting lists. Those terms were a third of a segment's terms, and writing
 them about a twentieth of the time an article takes to index; every date is also in the
 field's column, which a range can compare in one pass with numpy. So indexes of schema
-version 6 do not index the date at all, and every date range, in a filter, a query
-(``date:2020-01``) or a near-duplicate lookup, is a :class:`ColumnDateRange`. It reads
-the column of older indexes just as well, whose date terms are then left unread.
+version 6 do not index the date's tiers, and every date range, in a filter or a query
+(``date:2020-01``), is a :class:`ColumnDateRange`. It reads the column of older indexes
+just as well, whose date terms are then left unread. (An indexing run looks up the
+articles of a day by the ``day`` field's one term a day: see ``searcher.committed``.)
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from whoosh import query as wq
 from whoosh.fields import DATETIME
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.reading import IndexReader
-from whoosh.util.times import datetime_to_long
 
 from searcher import readcache
 from searcher.postings import deleted_mask
@@ -119,28 +119,3 @@ def dates(reader: IndexReader, fieldname: str = DATE_FIELD) -> tuple[np.ndarray,
         return dated, np.where(dated, raw, 0).astype(np.int64)
 
     return readcache.derived(reader, ("dates", fieldname), build)
-
-
-def dated_between(reader: IndexReader, start, end) -> np.ndarray:  # noqa: ANN001 (datetimes)
-    """The documents of ``reader`` dated from ``start`` to ``end`` (datetimes, both included),
-    in ascending order: found in the dates kept sorted per reader, for the many one-day
-    lookups of a run (a pass over every date each would cost as much as the index is large)."""
-    order, ordered = _sorted_dates(reader)
-    low = np.searchsorted(ordered, datetime_to_long(start), side="left")
-    high = np.searchsorted(ordered, datetime_to_long(end), side="right")
-    return np.sort(order[low:high])
-
-
-def undated(reader: IndexReader) -> np.ndarray:
-    """The documents of ``reader`` without a date, in ascending order."""
-    return np.flatnonzero(~dates(reader)[0])
-
-
-def _sorted_dates(reader: IndexReader) -> tuple[np.ndarray, np.ndarray]:
-    def build() -> tuple[np.ndarray, np.ndarray]:
-        dated, values = dates(reader)
-        ids = np.flatnonzero(dated)
-        order = ids[np.argsort(values[ids], kind="stable")]
-        return order, values[order]
-
-    return readcache.derived(reader, ("sorted dates", DATE_FIELD), build)

@@ -68,6 +68,10 @@ def build_schema() -> Schema:
         # Ranges are read from the column (searcher.daterange): the eight tiered terms Whoosh
         # indexes a date as were a third of a segment's terms, and never read.
         date=_column_only(DATETIME(stored=True, sortable=True)),
+        # The day (YYYY-MM-DD, or UNDATED_DAY), one term a day: an indexing run finds the
+        # committed articles of the days around a new one by it (searcher.committed), at a
+        # cost that grows with those days, not with the index.
+        day=ID(),
         # Seconds before AGE_EPOCH: ascending order is newest first. Whoosh gives a
         # document without a date the largest column value, which puts undated
         # articles last when sorting by date ascending; this field does the same
@@ -101,6 +105,11 @@ def _column_only(field: FieldType) -> FieldType:
     field.indexed = False
     return field
 
+
+#: fields that version 6 added: an index of version 5 lacks them, and is read and added to without
+NEWER_FIELDS = ("day",)
+#: the ``day`` of an article without a date
+UNDATED_DAY = "undated"
 
 AGE_EPOCH = datetime(3000, 1, 1)
 UNDATED_AGE = 2**62

@@ -8,15 +8,15 @@ import json
 import random
 from datetime import datetime, timedelta
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
+from whoosh.fields import Schema
 
 import searcher
-from searcher import QueryError, schema
-from searcher.daterange import ColumnDateRange, dated_between, undated
+from searcher import QueryError, schema, store
+from searcher.daterange import ColumnDateRange
 
 START = datetime(2020, 1, 1)
 WORDS = ["missile", "erbil", "oil", "price", "vote", "drone", "troops", "base"]
@@ -34,9 +34,17 @@ def _articles(seed: int, n: int, prefix: str = "a") -> list[searcher.Article]:
 
 
 def _version_5_index(path, gazetteer) -> searcher.Index:
-    """An index as version 5 made them: the date (eight tiers), hash, age and cluster indexed."""
+    """An index as version 5 made them: the date (eight tiers), hash, age and cluster indexed,
+    and no day field."""
+
+    def version_5() -> Schema:
+        made = schema.build_schema()
+        made.remove("day")
+        return made
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(schema, "_column_only", lambda field: field)
+        mp.setattr(store, "build_schema", version_5)
         ix = searcher.Index.create(path, gazetteer=gazetteer)
     meta_file = path / schema.META_FILE
     meta = json.loads(meta_file.read_text())
@@ -132,12 +140,35 @@ def test_column_ranges_are_the_tiered_terms(old, start, length, startexcl, endex
     assert list(column.docs(s)) == sorted(s.docs_for_query(tiered))
 
 
-def test_lookups_of_days_and_of_the_undated(new):
-    reader = new._current_searcher().reader()
-    every = {n: reader.stored_fields(n).get("date") for n in range(reader.doc_count_all())}
-    day = datetime(2020, 2, 3)
-    got = dated_between(reader, day, day + timedelta(days=1) - timedelta(microseconds=1))
-    assert got.tolist() == sorted(n for n, d in every.items() if d is not None and d.date() == day.date())
-    assert np.all(np.diff(got) > 0)
-    assert undated(reader).tolist() == sorted(n for n, d in every.items() if d is None)
-    assert len(undated(reader))
+def test_a_run_finds_committed_copies_by_their_day_not_by_the_date_column(new_index, monkeypatch):
+    # One term a day (the day field): the lookup costs the days a run touches, not a pass over
+    # every date of the index at each of its commits.
+    from searcher import daterange
+
+    ix = new_index()
+    wire = "Iran fired more than a dozen ballistic missiles at two bases in Iraq that house US troops. " * 3
+    ix.add_articles([searcher.Article(id="c1", title="Missiles", body=f"One - {wire}", date=datetime(2020, 1, 8)),
+                     searcher.Article(id="u1", title="Missiles", body=f"Two - {wire} Undated.")])
+    monkeypatch.setattr(daterange, "dates", None)  # read no date column from here on
+    ix.add_articles([searcher.Article(id="c2", title="Missiles", body=f"Three - {wire}", date=datetime(2020, 1, 9)),
+                     searcher.Article(id="u2", title="Missiles", body=f"Four - {wire} Undated.")])
+    with ix._ix.searcher() as s:
+        clusters = {f["id"]: f["cluster"] for f in s.all_stored_fields()}
+        assert set(s.lexicon("day")) == {b"2020-01-08", b"2020-01-09", schema.UNDATED_DAY.encode()}
+    assert clusters["c2"] == clusters["c1"] == "c1"
+    assert clusters["u2"] == clusters["u1"]
+
+
+def test_copies_join_across_runs_in_a_version_5_index(tmp_path, gazetteer):
+    ix = _version_5_index(tmp_path / "ix", gazetteer)
+    assert "day" not in ix._ix.schema and ix._ix.schema["date"].indexed
+    wire = "Oil prices rose sharply on Monday after the cartel agreed to cut output by a million barrels. " * 3
+    ix.add_articles([searcher.Article(id="d1", title="Oil", body=f"One - {wire}", date=datetime(2020, 1, 8)),
+                     searcher.Article(id="u1", title="Oil", body=f"Two - {wire} Undated.")])
+    ix.add_articles([searcher.Article(id="d2", title="Oil", body=f"Three - {wire}", date=datetime(2020, 1, 10)),
+                     searcher.Article(id="u2", title="Oil", body=f"Four - {wire} Undated.")])
+    with ix._ix.searcher() as s:
+        clusters = {f["id"]: f["cluster"] for f in s.all_stored_fields()}
+    assert clusters["d2"] == clusters["d1"] == "d1"
+    assert clusters["u2"] == clusters["u1"]
+    ix.close()
