@@ -69,6 +69,7 @@ class Committed:
         self.empty = reader.doc_count() == 0 or kept == 0 or not reader.has_column("minhash")
         self._days.clear()
         self._undated: dict[bytes, list[Entry]] | None = None
+        self._columns: tuple | None = None
 
     @property
     def leaves_out(self) -> bool:
@@ -137,7 +138,11 @@ class Committed:
                    and not any(start <= d < stop for start, stop in left_out)]
         if limit is not None:
             docnums = docnums[-limit:]  # the most recently indexed
-        clusters, minhashes = reader.column_reader("cluster"), reader.column_reader("minhash")
+        if self._columns is None:
+            # Opened once per searcher: opening a column reads its offsets for the whole index,
+            # which for each day a run looked up made a run over dates in random order crawl.
+            self._columns = reader.column_reader("cluster"), reader.column_reader("minhash")
+        clusters, minhashes = self._columns
         table: dict[bytes, list[Entry]] = {}
         for docnum in docnums:
             sig = minhashes[docnum]

@@ -218,3 +218,22 @@ def test_clusters_do_not_depend_on_how_often_a_run_commits(tmp_path, gazetteer):
         found.append(_clusters(ix))
     assert found[0] == found[1]
     assert found[0]["r"] == "p"
+
+
+def test_columns_are_opened_once_for_all_the_days_looked_up(new_index, monkeypatch):
+    # Opening a column reads its offsets for the whole index: once per day made a run whose
+    # dates come in random order crawl.
+    ix = new_index()
+    ix.add_articles(_copy(n, DAY + timedelta(days=3 * n)) for n in range(20))
+    with ix._ix.searcher() as s:
+        reader = s.reader()
+        opened: list[str] = []
+        real = reader.column_reader
+        monkeypatch.setattr(reader, "column_reader", lambda name, *a, **k: opened.append(name) or real(name, *a, **k))
+        lookup = Committed(s, window_days=7, max_days=4)
+        from searcher.clusters import band_keys
+
+        keys = band_keys(signature(f"Title\n{WIRE}"))
+        for n in range(20):
+            assert lookup(keys, (DAY + timedelta(days=3 * n)).toordinal())
+        assert sorted(opened) == ["cluster", "minhash"]
