@@ -184,11 +184,13 @@ def _multiterm(q: wq.MultiTerm, doc: _Doc, ctx: SearchContext) -> _Part:
     return Explanation(e.value, f"{q}  expands to {len(words)} terms; {e.description}", e.children), ok
 
 
-def _group(q: wq.CompoundQuery, doc: _Doc, ctx: SearchContext) -> _Part:
+def _group(q: wq.CompoundQuery, doc: _Doc, ctx: SearchContext, parts: list[_Part] | None = None) -> _Part:
+    """An AND or OR; ``parts``, when given, are its clauses already explained."""
     subs = list(q.subqueries)
+    if parts is None:
+        parts = [_explain(s, doc, ctx) for s in subs]
     if len(subs) == 1:  # Whoosh uses the clause's matcher alone, ignoring the group's boost
-        return _explain(subs[0], doc, ctx)
-    parts = [_explain(s, doc, ctx) for s in subs]
+        return parts[0]
     children = [e for e, _ in parts]
     hits = [e.value for e, ok in parts if ok]
     if isinstance(q, wq.And):
@@ -233,13 +235,14 @@ def _group(q: wq.CompoundQuery, doc: _Doc, ctx: SearchContext) -> _Part:
 def _coord_or(q: CoordOr, doc: _Doc, ctx: SearchContext) -> _Part:
     """searcher's any-word OR: the sum of the matching clauses times (clauses matched / clauses) ** exponent."""
     ctx = ctx.set(needs_current=True)  # as CoordOr's matcher does
-    e, ok = _group(wq.Or(q.subqueries, boost=q.boost), doc, ctx)
+    parts = [_explain(sub, doc, ctx) for sub in q.subqueries]
+    e, ok = _group(wq.Or(q.subqueries, boost=q.boost), doc, ctx, parts)
     words = [not isinstance(sub, wq.Not) for sub in q.subqueries]
     n = sum(words)
     if not ok or q.exponent == 0 or n < 2:
         return e, ok
     # A word counts when its clause matches, as CoordMatcher counts it, even boosted to 0.
-    matched = sum(1 for sub, is_word in zip(q.subqueries, words, strict=True) if is_word and _explain(sub, doc, ctx)[1])
+    matched = sum(1 for (_, hit), is_word in zip(parts, words, strict=True) if is_word and hit)
     value = e.value * (matched / n) ** q.exponent
     return Explanation(value, f"{e.description}, x coord ({matched} of {n} words) ^ {q.exponent:g}", e.children), True
 
