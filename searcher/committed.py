@@ -121,8 +121,10 @@ class Committed:
 
     def _undated_table(self) -> dict[bytes, list[Entry]]:
         if self._undated is None:
-            by_day = wq.Term("day", UNDATED_DAY)
-            q = by_day if self._by_day else wq.NumericRange("age", UNDATED_AGE, UNDATED_AGE)  # version 5
+            if self._by_day:
+                q = wq.Term("day", UNDATED_DAY)
+            else:  # version 5: the undated articles' age term
+                q = wq.NumericRange("age", UNDATED_AGE, UNDATED_AGE)
             self._undated = self._table(q, None, self.max_undated)
         return self._undated
 

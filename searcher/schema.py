@@ -19,9 +19,10 @@ from searcher.analysis import NewsAnalyzer, analyzer
 #: (to this package), or new ones wrong to the packages before: version 6 stopped indexing the
 #: date's terms, which version 5's packages read date ranges from.
 SCHEMA_VERSION = 6
-#: The versions this package reads and adds to: each index keeps its own Whoosh schema, and a
-#: version 5 index differs only in terms (the date's, ``hash``, ``age``, ``cluster``) that this
-#: package never reads (``searcher.daterange``).
+#: The versions this package reads and adds to: each index keeps its own Whoosh schema. A
+#: version 5 index has terms for the date, ``hash``, ``age`` and ``cluster``, and no ``day``
+#: field: its date ranges are read from the column as any index's (``searcher.daterange``),
+#: and an indexing run finds a day's articles by its date and age terms (``searcher.committed``).
 READABLE_SCHEMA_VERSIONS = (5, 6)
 #: The name of the file that marks a folder as a searcher index (beside Whoosh's own files).
 META_FILE = "searcher.json"
@@ -76,7 +77,7 @@ def build_schema() -> Schema:
         # document without a date the largest column value, which puts undated
         # articles last when sorting by date ascending; this field does the same
         # for newest-first, where sorting ``date`` in reverse would put them first.
-        # Only the column is sorted on: no terms (the undated are found from the date column).
+        # Only the column is sorted on: no terms (the undated are found by the day field).
         age=_column_only(NUMERIC(bits=64, sortable=True, shift_step=0)),
         place=KEYWORD(commas=True, lowercase=False, scorable=False),
         country=KEYWORD(commas=True, lowercase=False, scorable=False),
