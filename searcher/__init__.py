@@ -43,6 +43,7 @@ from searcher.model import (
 )
 from searcher.processes import built_apart
 from searcher.ranking import DEFAULT_RANKING, Ranking
+from searcher.rebuild import rebuild as _rebuild
 from searcher.search import SORTS, SearchOptions, run_search, similar
 
 __version__ = store.VERSION
@@ -73,6 +74,11 @@ __all__ = [
     "__version__",
     "check_index",
 ]
+
+
+def _load_gazetteer(folder: Path | None, compact: bool) -> Gazetteer:
+    load = partial(load_gazetteer, folder)
+    return built_apart(load) if compact and not is_cached(folder) else load()
 
 
 class Index:
@@ -127,6 +133,36 @@ class Index:
         settings = settings or IndexSettings()
         return cls(path, store.create(path, settings.lock_wait, settings.on_lock_wait), settings, gazetteer)
 
+    @classmethod
+    def rebuild(
+        cls,
+        path: str | Path,
+        *paths: str | Path,
+        settings: IndexSettings | None = None,
+        gazetteer: Gazetteer | None = None,
+        progress: Progress | None = None,
+    ) -> IndexSummary:
+        """Index the files and folders in ``paths`` afresh into the index at ``path``, replacing
+        everything it holds (or making it, if there is none); the summary counts every article
+        of the new index as added.
+
+        Unlike :meth:`create` then :meth:`add`, the old index stays whole and searchable until
+        the new one is complete, which then replaces it in one step: a rebuild that fails or is
+        interrupted leaves it as it was. Use it for an index of an older schema version, a
+        damaged one, or one made with other settings; it needs disk room for both at once.
+
+        >>> Index.rebuild("index/", "corpus/").added
+        """
+        settings = settings or IndexSettings()
+        loaded = [gazetteer]
+
+        def load(*, compact: bool = False) -> Gazetteer:
+            if loaded[0] is None:
+                loaded[0] = _load_gazetteer(settings.cache_dir, compact)
+            return loaded[0]
+
+        return _rebuild(path, paths, load, settings, progress)
+
     def gazetteer(self, *, compact: bool = False) -> Gazetteer:
         """The place-name gazetteer, loaded on first use and kept for this index object.
 
@@ -139,9 +175,7 @@ class Index:
         'United States'
         """
         if self._gazetteer is None:
-            folder = self.settings.cache_dir
-            load = partial(load_gazetteer, folder)
-            self._gazetteer = built_apart(load) if compact and not is_cached(folder) else load()
+            self._gazetteer = _load_gazetteer(self.settings.cache_dir, compact)
         return self._gazetteer
 
     def add(self, *paths: str | Path, progress: Progress | None = None) -> IndexSummary:

@@ -44,6 +44,7 @@ from whoosh.index import _DEF_INDEX_NAME, TOC
 from searcher.model import CheckReport, IndexNotFoundError
 from searcher.schema import (
     ALWAYS_COLUMNS,
+    BUILD_FOLDER,
     META_FILE,
     NEWER_FIELDS,
     READABLE_SCHEMA_VERSIONS,
@@ -283,6 +284,10 @@ def _check_files(storage: FileStorage, names: list[str], toc_name: str, toc: TOC
             continue
         m = _SEGMENT_FILE_RE.match(name)
         if m and m.group(1) in live:
+            continue
+        if name == BUILD_FOLDER:
+            notes.append(f"folder {name}: what an interrupted 'searcher index --rebuild' left (the next rebuild "
+                         "removes it); safe to delete when no rebuild is running")
             continue
         if _TOC_RE.match(name):
             what = "an old TOC"

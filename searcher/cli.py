@@ -100,7 +100,9 @@ WaitOpt = Annotated[
 def index_cmd(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Files and folders of articles.")],
     index: IndexOpt = DEFAULT_INDEX,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from an empty index.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Index afresh; the old index is searchable until the new one replaces it.")
+    ] = False,
     year: Annotated[
         int | None,
         typer.Option("--year", min=1600, max=2199, help="Year for datelines that lack one (1600-2199)."),
@@ -121,16 +123,15 @@ def index_cmd(
             lock_wait=wait,
             on_lock_wait=_say_waiting(index),
         )
-        if rebuild:
-            ix = searcher.Index.create(index, settings=settings)
-        else:
-            ix = searcher.Index.open(index, create=True, settings=settings)
         update, stop = _progress() if not as_json else (None, lambda: None)
         try:
-            summary = ix.add(*paths, progress=update)
+            if rebuild:
+                summary = searcher.Index.rebuild(index, *paths, settings=settings, progress=update)
+            else:
+                with searcher.Index.open(index, create=True, settings=settings) as ix:
+                    summary = ix.add(*paths, progress=update)
         finally:
             stop()
-            ix.close()
     if as_json:
         typer.echo(json.dumps(present.summary_json(summary), ensure_ascii=False))
     else:

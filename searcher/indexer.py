@@ -104,8 +104,12 @@ def index_paths(
     gazetteer: Callable[..., Gazetteer],
     settings: IndexSettings,
     progress: Progress | None = None,
+    leave_out: Path | None = None,
 ) -> IndexSummary:
     """Bring the index up to date with the files under ``paths``.
+
+    Files under the index's own folder are never read as articles, nor under ``leave_out``
+    (the folder of the index a rebuild replaces, around the one it builds).
 
     ``gazetteer`` is called once, and only if some file needs reading, so a run
     with nothing changed does not pay for loading it; it is given ``compact=True``
@@ -117,9 +121,9 @@ def index_paths(
     now holds: it would write again what the other wrote, and look up articles it cannot see.
     """
     try:
-        return _index_paths(ix, paths, gazetteer, settings, progress, hold=False)
+        return _index_paths(ix, paths, gazetteer, settings, progress, hold=False, leave_out=leave_out)
     except StaleRun:
-        return _index_paths(ix, paths, gazetteer, settings, progress, hold=True)
+        return _index_paths(ix, paths, gazetteer, settings, progress, hold=True, leave_out=leave_out)
 
 
 def _index_paths(
@@ -129,12 +133,13 @@ def _index_paths(
     settings: IndexSettings,
     progress: Progress | None,
     hold: bool,
+    leave_out: Path | None = None,
 ) -> IndexSummary:
     started = time.monotonic()
     roots = [Path(p).resolve() for p in paths]
-    own = Path(ix.storage.folder).resolve()
+    own = [Path(ix.storage.folder).resolve(), *([leave_out.resolve()] if leave_out is not None else [])]
     # "searcher index ." from a project's root must not read the index's own files.
-    files = [(f, rel) for f, rel in iter_files(roots) if not is_under(str(f), own)]
+    files = [(f, rel) for f, rel in iter_files(roots) if not any(is_under(str(f), o) for o in own)]
     batches = Batches(ix, settings, generation=None if hold else ix.latest_generation())
     if hold:
         batches.hold()

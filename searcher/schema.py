@@ -26,6 +26,8 @@ SCHEMA_VERSION = 6
 READABLE_SCHEMA_VERSIONS = (5, 6)
 #: The name of the file that marks a folder as a searcher index (beside Whoosh's own files).
 META_FILE = "searcher.json"
+#: The folder inside an index's where ``--rebuild`` builds the index that replaces it (searcher.rebuild).
+BUILD_FOLDER = "rebuild.tmp"
 
 #: Separators inside the packed facet column (ASCII unit/record separators never occur in names).
 FACET_FIELD_SEP = "\x1f"

@@ -40,8 +40,7 @@ def create(path: str | Path, wait: float = 0, on_wait: Callable[[float], None] |
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ix = whoosh_index.create_in(str(folder), build_schema())
-        meta = {"format": "searcher", "schema_version": SCHEMA_VERSION, "version": VERSION}
-        (folder / META_FILE).write_text(json.dumps(meta) + "\n", encoding="utf-8")
+        write_meta(folder)
     except OSError as e:
         if not had_meta:
             _remove_unfinished(folder, made)
@@ -50,6 +49,12 @@ def create(path: str | Path, wait: float = 0, on_wait: Callable[[float], None] |
         if lock is not None:
             lock.release()
     return ix
+
+
+def write_meta(folder: Path) -> None:
+    """Mark ``folder`` as an index of this package's version and schema."""
+    meta = {"format": "searcher", "schema_version": SCHEMA_VERSION, "version": VERSION}
+    (folder / META_FILE).write_text(json.dumps(meta) + "\n", encoding="utf-8")
 
 
 def _remove_unfinished(folder: Path, made: bool) -> None:

@@ -170,7 +170,7 @@ def test_rebuild_recovers_a_damaged_index(built, gazetteer):
     (built / "notes.txt").write_text("stray\n")
     assert not check_index(built).ok
 
-    ix = searcher.Index.create(built, gazetteer=gazetteer)  # what --rebuild does
+    ix = searcher.Index.create(built, gazetteer=gazetteer)  # empties at once (--rebuild builds beside: test_rebuild)
     # Emptied at once; the old segment files stay until the first commit deletes them
     between = check_index(built)
     assert between.ok and between.articles == 0

@@ -1,0 +1,96 @@
+"""Rebuilding an index beside itself: the old one stays whole and searchable until the new one
+replaces it, in one step.
+
+``searcher index --rebuild`` used to empty the index first and build after: a rebuild killed,
+interrupted or out of disk halfway left an empty or half-built index where a whole one had been.
+Now the new index is built in a folder of its own inside the index's (:data:`BUILD_FOLDER`), by
+an ordinary indexing run, under the old index's write lock, which is held from start to end so
+that no other run writes the old index meanwhile. Once built, its segment files move into the
+index's folder and a new table of contents, which names only them, makes them the index: Whoosh
+writes a table of contents to a temporary file and renames it, so a reader sees either the old
+index or the new one, never a mixture. What is left of the old index is then removed.
+
+If anything fails before that table of contents is written, the old index is as it was; the
+segment files already moved are named by no table and go with the next commit's cleanup, and
+the build folder with the next rebuild (``searcher check`` notes both). It needs room for both
+indexes at once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import _DEF_INDEX_NAME, TOC, FileIndex, clean_files
+
+from searcher import store
+from searcher.extract import Gazetteer
+from searcher.indexer import IndexSettings, Progress, index_paths
+from searcher.model import IndexSummary
+from searcher.schema import BUILD_FOLDER
+
+
+def rebuild(
+    path: str | Path,
+    paths: Iterable[str | Path],
+    gazetteer: Callable[..., Gazetteer],
+    settings: IndexSettings,
+    progress: Progress | None = None,
+) -> IndexSummary:
+    """Index ``paths`` afresh into the index at ``path``, replacing all it holds (see the module's
+    docstring); a folder with no index gets a new one, as ``create`` makes it. The summary is
+    that of the new index's run: every article in it is ``added``."""
+    folder = Path(path)
+    if not store.marked(folder):  # nothing to keep: built in place
+        return index_paths(store.create(folder), paths, gazetteer, settings, progress)
+    lock = store.take_lock(FileStorage(str(folder)), settings.lock_wait, settings.on_lock_wait)
+    build = folder / BUILD_FOLDER
+    try:
+        _remove(build)  # what a rebuild that was interrupted left
+        built = store.create(build)
+        summary = index_paths(built, paths, gazetteer, settings, progress, leave_out=folder)
+        swap_in(folder, built)
+    finally:
+        _remove(build)
+        lock.release()
+    return summary
+
+
+def swap_in(folder: Path, built: FileIndex) -> None:
+    """Make the index ``built`` (in a folder on the same file system) the whole index in
+    ``folder``, whose write lock the caller holds: its segment files are moved there, then a
+    table of contents of a new generation names them alone, with ``built``'s schema."""
+    toc = built._read_toc()
+    storage = FileStorage(str(folder))
+    segment_file = TOC._segment_pattern(_DEF_INDEX_NAME)
+    names = {segment.segment_id() for segment in toc.segments}
+    source = Path(built.storage.folder)
+    try:
+        for name in built.storage.list():
+            match = segment_file.match(name)
+            if match and match.group(1) in names:
+                os.replace(source / name, folder / name)
+        # Past every table there, readable or not: the newest one is the index
+        generation = max(TOC._latest_generation(storage, _DEF_INDEX_NAME), 0) + 1
+        TOC(toc.schema, toc.segments, generation).write(storage, _DEF_INDEX_NAME)
+        # After the table: an old index of a version this package reads stays readable as the
+        # new one for the moment between; one it does not read was unreadable anyway.
+        store.write_meta(folder)
+    except OSError as e:
+        raise store.write_error(storage, e) from None
+    clean_files(storage, _DEF_INDEX_NAME, generation, toc.segments)
+
+
+def _remove(build: Path) -> None:
+    """Remove ``build`` if it is there, as far as can be: what stays is only disk space, which
+    the next rebuild tries again to free (a failure here must not hide the run's own error)."""
+    try:
+        if build.is_symlink() or build.is_file():
+            build.unlink()
+            return
+    except OSError:
+        return
+    shutil.rmtree(build, ignore_errors=True)
