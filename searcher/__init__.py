@@ -117,8 +117,9 @@ class Index:
         on first use). Raises :class:`IndexNotFoundError` when ``path`` holds no index (and
         ``create`` is false).
         """
-        if create and not store.marked(path):
-            return cls(path, store.create(path), settings, gazetteer)
+        if create:
+            settings = settings or IndexSettings()
+            return cls(path, store.open_or_create(path, settings.lock_wait, settings.on_lock_wait), settings, gazetteer)
         return cls(path, store.open_existing(path), settings, gazetteer)
 
     @classmethod

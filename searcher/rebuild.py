@@ -45,7 +45,8 @@ def rebuild(
     that of the new index's run: every article in it is ``added``."""
     folder = Path(path)
     if not store.marked(folder):  # nothing to keep: built in place
-        return index_paths(store.create(folder), paths, gazetteer, settings, progress)
+        made = store.open_or_create(folder, settings.lock_wait, settings.on_lock_wait)
+        return index_paths(made, paths, gazetteer, settings, progress)
     lock = store.take_lock(FileStorage(str(folder)), settings.lock_wait, settings.on_lock_wait)
     build = folder / BUILD_FOLDER
     try:

@@ -17,6 +17,7 @@ from searcher.schema import META_FILE, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION,
 
 #: The package's version, recorded in every index it writes.
 VERSION = "0.1.0"
+_LOCK_FILE = f"{_DEF_INDEX_NAME}_WRITELOCK"
 
 
 def create(path: str | Path, wait: float = 0, on_wait: Callable[[float], None] | None = None) -> FileIndex:
@@ -26,29 +27,70 @@ def create(path: str | Path, wait: float = 0, on_wait: Callable[[float], None] |
     Refuses a folder that holds other files, so that a typo cannot clobber a user's data.
     """
     folder = Path(path)
-    if folder.exists() and not folder.is_dir():
-        raise IndexNotFoundError(f"cannot create an index at {folder}: it is a file")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / META_FILE).exists():
-        raise IndexNotFoundError(f"cannot create an index in {folder}: the folder is not empty and holds no index")
+    _refuse_other_files(folder)
     made = not folder.exists()
-    had_meta = (folder / META_FILE).exists()
-    lock = None
-    if had_meta:
-        # Another run may be writing it: emptied under its feet, the index would lose what it
-        # had, and take that run's next commits as well.
-        lock = take_lock(FileStorage(str(folder)), wait, on_wait)
     try:
         folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise IndexWriteError(f"cannot create an index at {folder}: {e.strerror or e}") from None
+    # Another run may be writing it, or making it: emptied under its feet, the index would lose
+    # what it had, and take that run's next commits as well.
+    lock = take_lock(FileStorage(str(folder)), wait, on_wait)
+    try:
+        return _make(folder, made, had_meta=(folder / META_FILE).exists())
+    finally:
+        lock.release()
+
+
+def _make(folder: Path, made: bool, had_meta: bool) -> FileIndex:
+    """An empty index in ``folder``, whose lock the caller holds."""
+    try:
         ix = whoosh_index.create_in(str(folder), build_schema())
         write_meta(folder)
     except OSError as e:
         if not had_meta:
             _remove_unfinished(folder, made)
         raise IndexWriteError(f"cannot create an index at {folder}: {e.strerror or e}") from None
-    finally:
-        if lock is not None:
-            lock.release()
     return ix
+
+
+def open_or_create(path: str | Path, wait: float = 0, on_wait: Callable[[float], None] | None = None) -> FileIndex:
+    """Open the searcher index in ``path``, or make an empty one there if there is none.
+
+    Two runs that start at once on a folder with no index must not both make it: the second
+    found the first one's files half-written ("not empty and holds no index"), or emptied what
+    the first had begun. So the index is made under its write lock, taken within ``wait``
+    seconds, and a run that gets the lock after another made the index opens that one.
+    """
+    folder = Path(path)
+    if marked(folder):
+        return open_existing(folder)
+    _refuse_other_files(folder, making=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise IndexWriteError(f"cannot create an index at {folder}: {e.strerror or e}") from None
+    lock = take_lock(FileStorage(str(folder)), wait, on_wait)
+    try:
+        if marked(folder):  # made by the run that held the lock
+            return open_existing(folder)
+        _refuse_other_files(folder)
+        return _make(folder, made=False, had_meta=False)
+    finally:
+        lock.release()
+
+
+def _refuse_other_files(folder: Path, making: bool = False) -> None:
+    """Refuse to make an index in a folder that holds other files (a typo must not clobber a
+    user's data); the lock file of a run making one there is no other file, nor, while
+    another run may be ``making`` it (before this one has the lock), Whoosh's files."""
+    if folder.exists() and not folder.is_dir():
+        raise IndexNotFoundError(f"cannot create an index at {folder}: it is a file")
+    if not folder.is_dir() or (folder / META_FILE).exists():
+        return
+    ours = (f"_{_DEF_INDEX_NAME}_", f"{_DEF_INDEX_NAME}_") if making else (_LOCK_FILE,)
+    if any(not p.name.startswith(ours) for p in folder.iterdir()):
+        raise IndexNotFoundError(f"cannot create an index in {folder}: the folder is not empty and holds no index")
 
 
 def write_meta(folder: Path) -> None:
@@ -60,7 +102,7 @@ def write_meta(folder: Path) -> None:
 def _remove_unfinished(folder: Path, made: bool) -> None:
     """Remove what a create that failed (a full disk) wrote: left there, a half-written TOC
     or meta file would make the next run refuse the folder as not empty and holding no index."""
-    for leftover in [*folder.glob(f"_{_DEF_INDEX_NAME}_*"), folder / META_FILE]:
+    for leftover in [*folder.glob(f"_{_DEF_INDEX_NAME}_*"), folder / META_FILE, folder / _LOCK_FILE]:
         try:
             leftover.unlink(missing_ok=True)
         except OSError:
@@ -111,7 +153,7 @@ def marked(path: str | Path) -> bool:
 def take_lock(storage: Storage, wait: float, on_wait: Callable[[float], None] | None = None) -> LockBase:
     """The write lock of the index in ``storage``, taken at once or within ``wait`` seconds
     (``on_wait`` is told first); :class:`IndexLockedError` when another process keeps it."""
-    lock = storage.lock(f"{_DEF_INDEX_NAME}_WRITELOCK")  # the lock Whoosh's writers take
+    lock = storage.lock(_LOCK_FILE)  # the lock Whoosh's writers take
     try:
         if lock.acquire():
             return lock
