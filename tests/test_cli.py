@@ -192,7 +192,9 @@ def test_bad_input_is_one_line_and_exit_2(index_dir, tmp_path, args, message):
 
 
 def _cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    exe = shutil.which("searcher")
+    # This interpreter's own script first: the one on PATH may be another installation's
+    own = Path(sys.executable).with_name("searcher")
+    exe = str(own) if own.exists() else shutil.which("searcher")
     cmd = [exe] if exe else [sys.executable, "-m", "searcher.cli"]
     return subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
 

@@ -388,7 +388,9 @@ def test_bounded_queries_match_and_score_as_whoosh_does(hostile_index):
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    exe = shutil.which("searcher")
+    # This interpreter's own script first: the one on PATH may be another installation's
+    own = Path(sys.executable).with_name("searcher")
+    exe = str(own) if own.exists() else shutil.which("searcher")
     cmd = [exe] if exe else [sys.executable, "-m", "searcher.cli"]
     return subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
