@@ -300,3 +300,22 @@ def test_titles_keep_their_unicode_as_written(tmp_path):
 def test_a_bare_command_prints_its_help(tmp_path):
     bare = _cli(cwd=tmp_path)
     assert bare.returncode == 2 and bare.stderr.startswith("Usage: searcher") and "searcher: Usage" not in bare.stderr
+
+
+def test_a_short_option_glued_to_its_value_is_read_when_the_query_is_a_plain_word(index_dir):
+    # "-n1" was made the query (Click reads it as "-n 1"), and the message was
+    # "unexpected extra argument( -n1)"
+    from searcher.cli import query_argv
+
+    ix = str(index_dir)
+    result = run(*query_argv(["query", "-n1", "-fjson", "storm", "--index", ix]))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["query"] == "storm" and data["per_page"] == 1
+    # A query that starts with "-" is the first such word; any other is Click's to read or refuse
+    assert query_argv(["query", "-Kuwait", "-n1"]) == ["query", " -Kuwait", "-n1"]
+    for argv in (["query", "storm", "-x"], ["query", "-Kuwait", "-x"]):
+        refused = _cli(*argv, "--index", ix, cwd=index_dir.parent)
+        assert refused.returncode == 2 and refused.stderr.splitlines() == [
+            "searcher: No such option: -x (see 'searcher query --help')"
+        ], refused.stderr
