@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 import searcher
-from searcher import cliargs, present
+from searcher import cliargs, clioutput, present
 
 app = typer.Typer(
     help="Full-text search for news archives.\n\nExample: searcher index corpus/ && searcher query \"missile Erbil\"",
@@ -133,9 +132,9 @@ def index_cmd(
         finally:
             stop()
     if as_json:
-        typer.echo(json.dumps(present.summary_json(summary), ensure_ascii=False))
+        clioutput.echo(json.dumps(present.summary_json(summary), ensure_ascii=False))
     else:
-        typer.echo(present.summary_text(summary, str(index)))
+        clioutput.echo(present.summary_text(summary, str(index)))
 
 
 SinceOpt = Annotated[
@@ -183,6 +182,11 @@ def _output_format(fmt: str | None, as_json: bool) -> str:
 
 
 def _print_page(result: searcher.ResultPage, fmt: str, html_snippets: bool) -> None:
+    with clioutput.writing():
+        _write_page(result, fmt, html_snippets)
+
+
+def _write_page(result: searcher.ResultPage, fmt: str, html_snippets: bool) -> None:
     if fmt == "json":
         typer.echo(json.dumps(present.page_json(result, html_snippets), ensure_ascii=False))
     elif fmt == "jsonl":
@@ -307,9 +311,9 @@ def show_cmd(
     if article is None:
         _fail(f"no article with id {article_id!r}", 1)
     if as_json:
-        typer.echo(json.dumps(present.article_json(article), ensure_ascii=False))
+        clioutput.echo(json.dumps(present.article_json(article), ensure_ascii=False))
     else:
-        typer.echo(present.article_text(article))
+        clioutput.echo(present.article_text(article))
 
 
 @app.command("stats")
@@ -322,9 +326,9 @@ def stats_cmd(index: IndexOpt = DEFAULT_INDEX, as_json: JsonOpt = False) -> None
         with searcher.Index.open(index) as ix:
             stats = ix.stats()
     if as_json:
-        typer.echo(json.dumps(present.stats_json(stats), ensure_ascii=False))
+        clioutput.echo(json.dumps(present.stats_json(stats), ensure_ascii=False))
     else:
-        typer.echo(present.stats_text(stats))
+        clioutput.echo(present.stats_text(stats))
 
 
 @app.command("optimize")
@@ -342,16 +346,16 @@ def optimize_cmd(
         with searcher.Index.open(index, settings=settings) as ix:
             summary = ix.optimize()
     if as_json:
-        typer.echo(json.dumps(dataclasses.asdict(summary), ensure_ascii=False))
+        clioutput.echo(json.dumps(dataclasses.asdict(summary), ensure_ascii=False))
     elif not summary.merged:
-        typer.echo(f"{summary.articles:,} articles, already in {_count(summary.segments_after, 'segment')}: "
-                   "nothing to merge")
+        clioutput.echo(f"{summary.articles:,} articles, already in {_count(summary.segments_after, 'segment')}: "
+                       "nothing to merge")
     elif summary.segments_before > 1:
-        typer.echo(f"{summary.articles:,} articles: {summary.segments_before} segments merged into "
-                   f"{summary.segments_after} in {summary.seconds:.1f} s")
+        clioutput.echo(f"{summary.articles:,} articles: {summary.segments_before} segments merged into "
+                       f"{summary.segments_after} in {summary.seconds:.1f} s")
     else:
-        typer.echo(f"{summary.articles:,} articles: the segment rewritten without its deleted articles "
-                   f"in {summary.seconds:.1f} s")
+        clioutput.echo(f"{summary.articles:,} articles: the segment rewritten without its deleted articles "
+                       f"in {summary.seconds:.1f} s")
 
 
 def _count(n: int, noun: str) -> str:
@@ -368,9 +372,9 @@ def check_cmd(index: IndexOpt = DEFAULT_INDEX, as_json: JsonOpt = False) -> None
     with _errors():
         report = searcher.check_index(index)
     if as_json:
-        typer.echo(json.dumps(present.check_json(report), ensure_ascii=False))
+        clioutput.echo(json.dumps(present.check_json(report), ensure_ascii=False))
     else:
-        typer.echo(present.check_text(report))
+        clioutput.echo(present.check_text(report))
     if not report.ok:
         raise typer.Exit(1)
 
@@ -386,27 +390,11 @@ def export_cmd(
     """
     count = 0
     with _errors():
-        with searcher.Index.open(index) as ix:
-            # Into a file beside the target, which replaces it only once whole: an export that
-            # fails or is interrupted must not leave a good backup half overwritten.
-            target = output.resolve() if output is not None and (not output.exists() or output.is_file()) else None
-            temporary = target.with_name(f".{target.name}.{os.getpid()}.part") if target else None
-            out = (temporary or output).open("w", encoding="utf-8") if output else sys.stdout
-            try:
-                for article in ix.articles():
-                    out.write(json.dumps(present.article_json(article), ensure_ascii=False) + "\n")
-                    count += 1
-                if output:
-                    out.close()
-                if temporary:
-                    if target.exists():
-                        shutil.copymode(target, temporary)  # a backup kept private stays private
-                    os.replace(temporary, target)  # the file a link points to, not the link
-            finally:
-                if output:
-                    out.close()
-                if temporary:
-                    temporary.unlink(missing_ok=True)
+        # A file is replaced only once whole: an export that fails must not leave a good backup half overwritten
+        with searcher.Index.open(index) as ix, clioutput.destination(output) as write:
+            for article in ix.articles():
+                write(json.dumps(present.article_json(article), ensure_ascii=False) + "\n")
+                count += 1
     if output:
         typer.echo(f"exported {count} articles to {output}", err=True)
 
@@ -414,7 +402,14 @@ def export_cmd(
 def _console():
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    console = Console(highlight=False, soft_wrap=False)
+    # Rich ends the process with exit 1 at a closed pipe; clioutput.writing handles it, as for every command
+    console.on_broken_pipe = _closed_pipe
+    return console
+
+
+def _closed_pipe() -> None:
+    raise BrokenPipeError
 
 
 def query_argv(argv: list[str], command: Any = None) -> list[str]:
@@ -465,6 +460,8 @@ def main() -> None:
         typer.echo(f"searcher: {e.format_message()}{where}", err=True)
         sys.exit(getattr(e, "exit_code", 1))
     except SystemExit:
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # Click's own end at a closed pipe (--help | head)
+            sys.exit(clioutput.CLOSED_PIPE)
         raise
     except Exception as e:  # a bug of ours: one line, and the details on request
         if os.environ.get("SEARCHER_DEBUG"):

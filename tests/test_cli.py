@@ -319,3 +319,69 @@ def test_a_short_option_glued_to_its_value_is_read_when_the_query_is_a_plain_wor
         assert refused.returncode == 2 and refused.stderr.splitlines() == [
             "searcher: No such option: -x (see 'searcher query --help')"
         ], refused.stderr
+
+
+def _cli_into(stdout, *args: str, cwd: Path) -> tuple[int, str]:
+    """Run searcher with ``stdout`` (a file, or PIPE closed at once, as by a reader that is
+    gone before the first line): its exit code and stderr."""
+    own = Path(sys.executable).with_name("searcher")
+    cmd = [str(own)] if own.exists() else [sys.executable, "-m", "searcher.cli"]
+    done = subprocess.Popen([*cmd, *args], cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    if stdout is subprocess.PIPE:
+        done.stdout.close()  # long before the process, still starting, writes
+    err = done.stderr.read()
+    return done.wait(timeout=300), err
+
+
+OUTPUTS = [["query", "storm"], ["query", "storm", "--json"], ["similar", "wire-1"], ["stats"], ["show", "wire-1"],
+           ["export"], ["check"], ["index", str(ARTICLES), "--json"], ["query", "--help"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("args", OUTPUTS, ids=lambda args: " ".join(args[:3])[:20])
+def test_a_closed_pipe_ends_any_command_quietly_with_141(index_dir, args):
+    # "export | head -1" said "Broken pipe" and exited 1; a table (Rich) exited 1
+    code, err = _cli_into(subprocess.PIPE, *args, "--index", str(index_dir), cwd=index_dir.parent)
+    assert (code, err) == (141, "")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", OUTPUTS[:-1], ids=lambda args: " ".join(args[:3])[:20])
+def test_output_that_cannot_be_written_is_one_line_and_exit_1(index_dir, args):
+    # "query war > /dev/full" was an internal error
+    with open("/dev/full", "w") as full:
+        code, err = _cli_into(full, *args, "--index", str(index_dir), cwd=index_dir.parent)
+    assert (code, err) == (1, "searcher: cannot write the output: No space left on device\n")
+
+
+@pytest.mark.parametrize("fails", ["write", "close"])
+def test_an_export_to_a_full_disk_says_so_and_leaves_no_temporary(index_dir, tmp_path, monkeypatch, fails):
+    # A failed write left ".backup.jsonl.PID.part" behind: closing the file in the finally
+    # flushed, and failed, again, before the temporary was removed
+    import errno
+
+    out = tmp_path / "backup.jsonl"
+    out.write_text("the last good backup\n")
+    real_open = Path.open
+
+    class FullDisk:
+        def __init__(self, file):
+            self.file = file
+
+        def write(self, text):
+            if fails == "write":
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.file.write(text)
+
+        def close(self):
+            self.file.close()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # each time: what it holds cannot be flushed
+
+    def opening(self, *args, **kwargs):
+        file = real_open(self, *args, **kwargs)
+        return FullDisk(file) if self.name.endswith(".part") else file
+
+    monkeypatch.setattr(Path, "open", opening)
+    result = run("export", "--index", str(index_dir), "-o", str(out))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"searcher: cannot write {out}: No space left on device"]
+    assert [p.name for p in tmp_path.iterdir()] == ["backup.jsonl"] and out.read_text() == "the last good backup\n"
