@@ -20,6 +20,7 @@ import typer
 
 import searcher
 from searcher import cliargs, clioutput, present
+from searcher.query import not_text, undecodable
 
 app = typer.Typer(
     help="Full-text search for news archives.\n\nExample: searcher index corpus/ && searcher query \"missile Erbil\"",
@@ -37,6 +38,16 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 DEFAULT_INDEX = Path("index")
 
 USER_ERRORS = (searcher.IndexNotFoundError, searcher.QueryError, searcher.ReadError)
+
+
+def _utf8(value: Any) -> Any:
+    """A callback: text given with a byte that is not UTF-8 (an id, a place) is a usage error
+    that says where, not a crash (an encoding error) further on. A path may have such bytes."""
+    for text in value if isinstance(value, list | tuple) else [value]:
+        at = undecodable(text) if isinstance(text, str) else None
+        if at is not None:
+            raise typer.BadParameter(not_text(text, at))
+    return value
 
 
 def _fail(message: str, code: int) -> None:
@@ -89,6 +100,7 @@ def _say_waiting(index: Path) -> Callable[[float], None]:
     return say
 
 
+IdArg = Annotated[str, typer.Argument(metavar="ID", callback=_utf8, help="The article's id, as a hit shows it.")]
 WaitOpt = Annotated[
     float,
     typer.Option("--wait", metavar="SECONDS", min=0, help="Wait this long for another run writing the index."),
@@ -139,24 +151,27 @@ def index_cmd(
 
 SinceOpt = Annotated[
     str | None,
-    typer.Option(metavar="DATE", help="On or after: 2020, 2020-01, 2020-01-07, 2020-W02, '7 days ago', 'last month'."),
+    typer.Option(metavar="DATE", callback=_utf8,
+                 help="On or after: 2020, 2020-01, 2020-01-07, 2020-W02, '7 days ago', 'last month'."),
 ]
-UntilOpt = Annotated[str | None, typer.Option(metavar="DATE", help="On or before, same forms.")]
+UntilOpt = Annotated[str | None, typer.Option(metavar="DATE", callback=_utf8, help="On or before, same forms.")]
 PlaceOpt = Annotated[
     list[str] | None,
-    typer.Option("--place", metavar="NAME", help="Only articles naming this place (repeat for any of several)."),
+    typer.Option("--place", metavar="NAME", callback=_utf8,
+                 help="Only articles naming this place (repeat for any of several)."),
 ]
 CountryOpt = Annotated[
     list[str] | None,
-    typer.Option("--country", metavar="NAME", help="Only articles naming this country (repeatable)."),
+    typer.Option("--country", metavar="NAME", callback=_utf8, help="Only articles naming this country (repeatable)."),
 ]
 RegionOpt = Annotated[
     list[str] | None,
-    typer.Option("--region", metavar="NAME", help="Only articles naming a country of this continent (repeatable)."),
+    typer.Option("--region", metavar="NAME", callback=_utf8,
+                 help="Only articles naming a country of this continent (repeatable)."),
 ]
 SourceOpt = Annotated[
     list[str] | None,
-    typer.Option("--source", metavar="NAME", help="Only articles from this source (repeatable)."),
+    typer.Option("--source", metavar="NAME", callback=_utf8, help="Only articles from this source (repeatable)."),
 ]
 SortOpt = Annotated[str, typer.Option("--sort", metavar="ORDER", help="relevance, newest or oldest.")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Hits per page.")]
@@ -267,7 +282,7 @@ def query_cmd(
 
 @app.command("similar")
 def similar_cmd(
-    article_id: Annotated[str, typer.Argument(metavar="ID", help="The article's id, as a hit shows it.")],
+    article_id: IdArg,
     limit: LimitOpt = 10,
     page: PageOpt = 1,
     since: SinceOpt = None,
@@ -297,7 +312,7 @@ def similar_cmd(
 
 @app.command("show")
 def show_cmd(
-    article_id: Annotated[str, typer.Argument(metavar="ID", help="The article's id, as a hit shows it.")],
+    article_id: IdArg,
     index: IndexOpt = DEFAULT_INDEX,
     as_json: JsonOpt = False,
 ) -> None:

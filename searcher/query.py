@@ -68,6 +68,9 @@ def check_syntax(text: str) -> None:
         raise QueryError("the query is empty", 0)
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is longer than {MAX_QUERY_CHARS:,} characters", MAX_QUERY_CHARS)
+    at = undecodable(text)
+    if at is not None:
+        raise QueryError(not_text(text, at), at)
     words = list(re.finditer(r"[^\s()]+", text))
     if len(words) > MAX_QUERY_WORDS:
         at = words[MAX_QUERY_WORDS].start()
@@ -103,6 +106,34 @@ def check_syntax(text: str) -> None:
     if depth_open:
         raise QueryError(f"unclosed '(' at position {depth_open[-1]}", depth_open[-1])
     _check_words(text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def undecodable(text: str) -> int | None:
+    """Where the first character of ``text`` is that no text can hold, or None: a lone
+    surrogate, which is how Python decodes a byte that is not UTF-8 in a command's arguments
+    (``searcher show $'\\xff'``). It cannot be encoded, so it can match nothing: Whoosh raised
+    UnicodeEncodeError on it.
+
+    >>> undecodable("war\\udcff*")
+    3
+    """
+    m = _SURROGATE.search(text)
+    return m.start() if m else None
+
+
+def not_text(text: str, at: int) -> str:
+    """What :func:`undecodable` found at ``at``, for a message.
+
+    >>> not_text("war\\udcff*", 3)
+    'the byte 0xff at position 3 is not UTF-8'
+    """
+    code = ord(text[at])
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the byte that did not decode
+        return f"the byte 0x{code - 0xDC00:02x} at position {at} is not UTF-8"
+    return f"the lone surrogate U+{code:04X} at position {at} is not a character"
 
 
 def _check_words(text: str) -> None:

@@ -385,3 +385,19 @@ def test_an_export_to_a_full_disk_says_so_and_leaves_no_temporary(index_dir, tmp
     assert result.exit_code == 1
     assert result.output.splitlines() == [f"searcher: cannot write {out}: No space left on device"]
     assert [p.name for p in tmp_path.iterdir()] == ["backup.jsonl"] and out.read_text() == "the last good backup\n"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["show", "\udcff"], "Invalid value for 'ID': the byte 0xff at position 0 is not UTF-8"),  # internal error
+        (["similar", "wire\udcff"], "Invalid value for 'ID': the byte 0xff at position 4 is not UTF-8"),
+        (["query", "storm", "--place", "Lisbon", "--place", "\udce9vora"], "'--place': the byte 0xe9 at position 0"),
+        (["query", "storm", "--since", "2020\udcff"], "Invalid value for '--since': the byte 0xff at position 4"),
+        (["query", "storm\udcff*"], "searcher: the byte 0xff at position 5 is not UTF-8"),  # "cannot parse the query"
+    ],
+)
+def test_an_argument_with_a_byte_that_is_not_utf8_is_one_line_and_exit_2(index_dir, args, message):
+    # subprocess writes the lone surrogates Python decodes such bytes as back as the bytes
+    done = _cli(*args, "--index", str(index_dir), cwd=index_dir.parent)
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1 and message in done.stderr, done.stderr

@@ -12,6 +12,7 @@ the timeout plus a generous margin, checked as behaviour (the timeout works), no
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import resource
 import shutil
@@ -165,7 +166,8 @@ _PATTERNS = ["*", "?*", "*?", "*a*", "?a*", "*ing", "b*", "ba*", "*o", "??", "?"
              "[ TO ]", "{a TO }", "[ba TO bz]", "ba~2", "bakotu~2", "x~", "*~2", "*a*a*a*", "title:*", "body:?*",
              "id:*", "place:*", "headline:*", "*:*"]  # fmt: skip
 _JUNK = ["\x00", "\x01", "\x08", "\x1b", "\x1f", "\x7f", "\x85", "\u2028", "\u2029", "\u200b", "\u200e", "\ufeff",
-         "\ud800", "\udfff", "\U0001f600", "\u0301", "ǅ", "ß", "İ", "\uffff", "\ufffd", "٭", "\t", "\r\n", "\x0b",
+         "\ud800", "\udfff", "\udcff",  # a byte that is not UTF-8, in an argument
+         "\U0001f600", "\u0301", "ǅ", "ß", "İ", "\uffff", "\ufffd", "٭", "\t", "\r\n", "\x0b",
          "\x0c", "ｔｉｔｌｅ:", "𝐨𝐢𝐥", "🇮🇶"]  # fmt: skip
 _FIELDS = ["title:", "body:", "text:", "place:", "places:", "country:", "region:", "source:", "id:", "date:",
            "headline:", "path:", "hash:", "cluster:", "age:", "url:", "minhash:", "facets:", "nofield:", "*:", ":",
@@ -248,6 +250,22 @@ def test_any_hostile_string_gets_a_page_or_a_query_error_in_bounded_time_and_mem
 )
 def test_named_hostile_queries(hostile_index, text):
     search(hostile_index, text)
+
+
+@pytest.mark.parametrize(
+    "text, position, message",
+    [
+        ("war\udcff*", 3, "the byte 0xff at position 3 is not UTF-8"),  # a pattern: "cannot parse the query"
+        ("\udcff", 0, "the byte 0xff at position 0 is not UTF-8"),
+        ('title:"oil \udce9t\udcc3"', 11, "the byte 0xe9 at position 11 is not UTF-8"),  # Latin-1, first byte
+        ("date:2020\udcff", 9, "the byte 0xff at position 9 is not UTF-8"),
+        ("oil \ud800", 4, "the lone surrogate U+D800 at position 4 is not a character"),
+    ],
+)
+def test_a_byte_that_is_not_utf8_is_refused_with_its_position(hostile_index, text, position, message):
+    # Python decodes such a byte of an argument as a lone surrogate, which cannot be encoded
+    error = search(hostile_index, text)
+    assert isinstance(error, searcher.QueryError) and error.position == position and str(error) == message
 
 
 def test_a_lone_star_is_every_article(hostile_index):
@@ -457,3 +475,26 @@ def test_explaining_the_hits_stops_at_the_timeout_too(hostile_index, monkeypatch
         hostile_index.search("*", options=options)
     assert time.monotonic() - started < 1.5
     assert hostile_index.search("oil", options=searcher.SearchOptions(explain=True, timeout=5)).total
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@example(text="war\udcff*")
+@example(text='date:("last month")')
+@example(text="date:>=")
+@given(text=soup_st)
+def test_the_command_answers_any_query_with_a_page_or_one_line_and_exit_2(hostile_index, text):
+    """What a user types reaches the command as any string (undecodable bytes as lone
+    surrogates): the command prints a page, or one line and exits 2; never an internal error."""
+    from typer.testing import CliRunner
+
+    from searcher.cli import app
+
+    result = CliRunner().invoke(app, ["query", "--index", str(hostile_index.path), "--json", "--", text])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if result.exit_code == 0:
+        assert json.loads(result.stdout)["query"] == text.strip()
+    else:
+        lines = result.stderr.splitlines()
+        assert result.exit_code == 2 and result.stdout == "", (result.exit_code, result.output[-300:])
+        assert len(lines) == 1 and lines[0].startswith("searcher: ") and lines[0].isprintable(), lines
