@@ -110,3 +110,116 @@ def _relative(text: str, now: datetime) -> tuple[datetime, datetime] | None:
             start -= step
         return start, start + step - timedelta(microseconds=1)
     return None
+
+
+# Every date clause of a query is rewritten to an explicit range of Whoosh's date plugin, so that
+# all forms (partial, relative, comparisons, ranges of months) mean whole spans. Quoted phrases
+# come first in the alternation so that a "date:x" inside one stays text.
+_VALUE = r'(?:"[^"]*"|[^\s()\[\]"]+)'
+_DATE_CLAUSE = re.compile(
+    rf'"[^"]*"|\bdate:(?:\[(?P<range>[^\]]*)\]|(?P<group>\()|(?P<op>[<>]=?)?(?P<value>{_VALUE})?)', re.IGNORECASE
+)
+_RANGE_TO = re.compile(r"\s+to\s+|^to\s+|\s+to$", re.IGNORECASE)
+# What a group (date:(2020-01 OR "last month")) holds: each value, range and operator on its own.
+_GROUP_TOKEN = re.compile(r'"[^"]*"|\[[^\]]*\]|[()]|[^\s()"\[]+')
+_GROUP_VALUE = re.compile(r"(?P<op>[<>]=?)?(?P<value>.*)", re.DOTALL)
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+
+
+def rewrite_clauses(text: str, now: datetime | None = None) -> str:
+    """``text`` with each ``date:`` clause (a value, a comparison, a range, or a group of them
+    in parentheses) written as the explicit range it means, or :class:`QueryError` with the
+    position of the clause that cannot be read.
+
+    >>> rewrite_clauses('oil date:("2020-01" OR >=2021)')
+    'oil (date:[2020-01-01T00:00:00 to 2020-01-31T23:59:59] OR date:[2021-01-01T00:00:00 to])'
+    """
+    out: list[str] = []
+    last = 0
+    for m in _DATE_CLAUSE.finditer(text):
+        if m.start() < last or m.group(0).startswith('"'):  # inside a group, or a phrase: text
+            continue
+        if m.group("group"):
+            end = _closing(text, m.end() - 1)
+            inner = [_group_token(t, m.end(), now) for t in _GROUP_TOKEN.finditer(text, m.end(), end)]
+            if not inner:
+                raise QueryError(f"'{text[m.start():end + 1]}' at position {m.start()} has no date", m.start())
+            rewritten, last_end = f"({' '.join(inner)})", end + 1
+        elif m.group("range") is not None:
+            rewritten, last_end = _range_clause(m.group("range"), m.start(), now), m.end()
+        elif m.group("op") is None and m.group("value") is None:
+            continue  # "date:" then a space: the parser's to read
+        else:
+            rewritten, last_end = _clause(m.group("op") or "", m.group("value"), m.start(), now), m.end()
+        out += [text[last:m.start()], rewritten]
+        last = last_end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _closing(text: str, at: int) -> int:
+    """Where the parenthesis open at ``at`` closes (the query's parentheses are balanced)."""
+    depth = 0
+    for m in re.finditer(r'"[^"]*"|[()]', text[at:]):
+        depth += {"(": 1, ")": -1}.get(m.group(), 0)
+        if depth == 0:
+            return at + m.start()
+    return len(text)
+
+
+def _group_token(m: re.Match, start: int, now: datetime | None) -> str:
+    token = m.group()
+    if token in ("(", ")") or token in _OPERATORS:
+        return token
+    if token.startswith("["):
+        return _range_clause(token[1:-1], m.start(), now)
+    value = _GROUP_VALUE.match(token)
+    return _clause(value.group("op") or "", value.group("value") or None, m.start(), now)
+
+
+def _iso(moment: datetime) -> str:
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"  # %Y writes the year 1 as "1"
+
+
+def _clause(op: str, value: str | None, at: int, now: datetime | None) -> str:
+    if not value:
+        raise QueryError(f"'date:{op}' at position {at} needs a date after it, as in date:{op or '>='}2020-01", at)
+    value = value.strip('"')
+    start, end = _bounds(value, f"{'date:' + op if op else 'date'} at position {at}", at, now)
+    if (op == ">" and end == datetime.max) or (op == "<" and start == datetime.min):
+        raise QueryError(f"date:{op}{value} at position {at}: no date is outside the calendar", at)
+    if op == ">":
+        return f"date:[{_iso(end + timedelta(microseconds=1))} to]"
+    if op == ">=":
+        return f"date:[{_iso(start)} to]"
+    if op == "<":
+        return f"date:[to {_iso(start - timedelta(microseconds=1))}]"
+    if op == "<=":
+        return f"date:[to {_iso(end)}]"
+    return f"date:[{_iso(start)} to {_iso(end)}]"
+
+
+def _range_clause(inner: str, at: int, now: datetime | None) -> str:
+    parts = _RANGE_TO.split(inner.strip(), maxsplit=1)
+    if len(parts) != 2:
+        raise QueryError(f"date:[{inner}] at position {at}: a range needs 'to' between its ends, "
+                         "as in date:[2020-01 to 2020-03]", at)
+    low, high = (p.strip().strip('"') for p in parts)
+    if not low and not high:
+        raise QueryError(f"date:[{inner}] at position {at}: a range needs at least one end", at)
+    where = f"date range at position {at}"
+    start = _bounds(low, where, at, now)[0] if low else None
+    end = _bounds(high, where, at, now)[1] if high else None
+    if start and end and start > end:
+        raise QueryError(f"date:[{inner}] at position {at}: the range starts after it ends", at)
+    if start is None:
+        return f"date:[to {_iso(end)}]"
+    return f"date:[{_iso(start)} to]" if end is None else f"date:[{_iso(start)} to {_iso(end)}]"
+
+
+def _bounds(value: str, where: str, at: int, now: datetime | None) -> tuple[datetime, datetime]:
+    try:
+        return date_bounds(value, where=where, now=now)
+    except QueryError as e:
+        e.position = at  # dates are read before the parser runs: the clause's place
+        raise

@@ -10,7 +10,7 @@ for ``title``, ``body``, ``place``, ``country``, ``source``, ``id`` and ``date``
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from whoosh import query as wq
 from whoosh.qparser import (
@@ -26,7 +26,8 @@ from whoosh.qparser import (
 from whoosh.qparser import syntax as wsyntax
 from whoosh.qparser.dateparse import DateParserPlugin
 
-from searcher.dateexpr import date_bounds
+from searcher.dateexpr import date_bounds as date_bounds  # search.py reads dates of filters through here
+from searcher.dateexpr import rewrite_clauses
 from searcher.daterange import from_column
 from searcher.expansion import bound
 from searcher.model import QueryError
@@ -41,16 +42,8 @@ MAX_QUERY_WORDS = 1_024
 MAX_QUERY_DEPTH = 32
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _FIELD = re.compile(r"(?P<name>[A-Za-z_]+):")
-# Every date clause is rewritten to an explicit range of Whoosh's date plugin, so that
-# all forms (partial, relative, comparisons, ranges of months) mean whole spans.
-# Quoted phrases come first in the alternation so that a "date:x" inside one stays text.
-_VALUE = r'(?:"[^"]*"|[^\s()\[\]"]+)'
-_DATE_CLAUSE = re.compile(
-    rf'"[^"]*"|\bdate:(?:\[(?P<range>[^\]]*)\]|(?P<op>[<>]=?)?(?P<value>{_VALUE}))', re.IGNORECASE
-)
 # A field name as the parser reads one (the start of a word), outside quoted phrases.
 _FIELD_NAME = re.compile(r'"[^"]*"|(?<!\w)(?P<name>\w+):')
-_RANGE_TO = re.compile(r"\s+to\s+|^to\s+|\s+to$", re.IGNORECASE)
 # Plus and minus only mark a clause at the start of a word, so "co-operation"
 # and "date:2020-01" keep their hyphens.
 _PLUS = r"(?:^|(?<=[\s(]))\+"
@@ -176,55 +169,6 @@ def _sign_in_parentheses(text: str) -> int:
     return 0
 
 
-def _rewrite_dates(text: str, now: datetime | None = None) -> str:
-    def iso(moment: datetime) -> str:
-        return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"  # %Y writes the year 1 as "1"
-
-    def clause(m: re.Match) -> str:
-        try:
-            return rewrite(m)
-        except QueryError as e:
-            if e.position is None:  # the clause's place: dates are read before the parser runs
-                e.position = m.start()
-            raise
-
-    def rewrite(m: re.Match) -> str:
-        if m.group(0).startswith('"'):
-            return m.group(0)
-        if m.group("range") is not None:
-            return _range_clause(m.group("range"), now)
-        op, value = m.group("op") or "", m.group("value").strip('"')
-        start, end = date_bounds(value, where=f"date:{op}" if op else "date", now=now)
-        if (op == ">" and end == datetime.max) or (op == "<" and start == datetime.min):
-            raise QueryError(f"date:{op}{value}: no date is outside the calendar")
-        if op == ">":
-            return f"date:[{iso(end + timedelta(microseconds=1))} to]"
-        if op == ">=":
-            return f"date:[{iso(start)} to]"
-        if op == "<":
-            return f"date:[to {iso(start - timedelta(microseconds=1))}]"
-        if op == "<=":
-            return f"date:[to {iso(end)}]"
-        return f"date:[{iso(start)} to {iso(end)}]"
-
-    def _range_clause(inner: str, now: datetime | None) -> str:
-        parts = _RANGE_TO.split(inner.strip(), maxsplit=1)
-        if len(parts) != 2:
-            raise QueryError(f"date:[{inner}]: a range needs 'to' between its ends, as in date:[2020-01 to 2020-03]")
-        low, high = (p.strip().strip('"') for p in parts)
-        if not low and not high:
-            raise QueryError(f"date:[{inner}]: a range needs at least one end")
-        start = date_bounds(low, where="date range", now=now)[0] if low else None
-        end = date_bounds(high, where="date range", now=now)[1] if high else None
-        if start and end and start > end:
-            raise QueryError(f"date:[{inner}]: the range starts after it ends")
-        if start is None:
-            return f"date:[to {iso(end)}]"
-        return f"date:[{iso(start)} to]" if end is None else f"date:[{iso(start)} to {iso(end)}]"
-
-    return _DATE_CLAUSE.sub(clause, text)
-
-
 def parse(
     text: str,
     schema,
@@ -275,7 +219,8 @@ def _parse(
         # "Everything": with filters, a way to browse. Left to the parser, a lone "*"
         # would expand to every term of the index, one scored clause each.
         return wq.Every()
-    typed, text = text, _rewrite_dates(_modifiers(text), now)
+    # Dates first, so that a clause that cannot be read is at its place in the query as typed
+    typed, text = text, _modifiers(rewrite_clauses(text, now))
     group = OrGroup if any_terms else AndGroup
     fieldboosts = {"title": title_weight} if title_weight != 1.0 else None
     fields = ["headline"] if headline else ["title", "body"]

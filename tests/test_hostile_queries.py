@@ -268,6 +268,41 @@ def test_a_byte_that_is_not_utf8_is_refused_with_its_position(hostile_index, tex
     assert isinstance(error, searcher.QueryError) and error.position == position and str(error) == message
 
 
+@pytest.mark.parametrize(
+    "text, same_as",
+    [
+        ('date:("last month")', 'date:"last month"'),  # was "cannot read the date 'last month'"
+        ("date:(2020-01)", "date:2020-01"),
+        ("oil OR date:(2020-01 OR >=2020-02)", "oil OR date:2020-01 OR date:>=2020-02"),
+        ('date:(2020-01 OR ("last month" AND NOT 2020-01-10))',
+         "date:2020-01 OR (date:2020-01 AND NOT date:2020-01-10)"),
+    ],
+)
+def test_a_date_group_means_what_its_dates_mean_alone(hostile_index, text, same_as):
+    now = datetime(2020, 2, 15)
+    grouped, alone = search(hostile_index, text, now=now), search(hostile_index, same_as, now=now)
+    assert isinstance(grouped, searcher.ResultPage) and isinstance(alone, searcher.ResultPage), (grouped, alone)
+    assert grouped.total == alone.total > 0
+
+
+@pytest.mark.parametrize(
+    "text, position, message",
+    [
+        ("date:>=", 0, "'date:>=' at position 0 needs a date after it"),  # was "cannot read the date '='"
+        ("oil date:<", 4, "'date:<' at position 4 needs a date after it"),
+        ("oil date:(junk)", 10, "date at position 10: cannot read the date 'junk'"),  # was Whoosh's, no position
+        ("oil date:(2020 OR <)", 18, "'date:<' at position 18 needs a date after it"),
+        ("oil date:()", 4, "'date:()' at position 4 has no date"),
+        ("oil~1^3 date:junk", 8, "date at position 8: cannot read the date 'junk'"),  # where typed, not rewritten
+        ("date:[2020-03 to 2020-01]", 0, "date:[2020-03 to 2020-01] at position 0: the range starts after it ends"),
+        ("a date:[2020]", 2, "date:[2020] at position 2: a range needs 'to'"),
+    ],
+)
+def test_a_date_that_cannot_be_read_is_refused_with_its_position(hostile_index, text, position, message):
+    error = search(hostile_index, text)
+    assert isinstance(error, searcher.QueryError) and error.position == position and message in str(error), error
+
+
 def test_a_lone_star_is_every_article(hostile_index):
     page = search(hostile_index, "*", timeout=30)
     assert isinstance(page, searcher.ResultPage) and page.total == len(hostile_index)
