@@ -1,6 +1,6 @@
 """Date expressions a user types: ``2020``, ``2020-01``, ``2020-01-07``, ``2020-W02``, ``7 January 2020``,
 and relative ones (``today``, ``7 days ago``, ``last month``, ``past 2 weeks``), each read
-as the span of time it names.
+as the span of time it names; and the ``date:`` clauses of a query, rewritten as the ranges they mean.
 
 Relative expressions count from ``now`` (the machine's clock unless given), in whole days:
 ``last month`` is the previous calendar month, ``past 7 days`` the last seven days up to today.
