@@ -26,6 +26,7 @@ from searcher.explain import explain
 from searcher.facetnames import facet_filter, resolve_facets
 from searcher.facets import facet_counts
 from searcher.model import Facets, Hit, QueryError, QueryTimeoutError, ResultPage
+from searcher.phrases import timed
 from searcher.query import date_bounds, is_plain, one_line, parse
 from searcher.ranking import DEFAULT_RANKING, CoordOr, Ranking, ranked_searcher
 from searcher.snippets import highlight_text, lead, spans
@@ -333,7 +334,7 @@ def _collected_page(s: Searcher, text: str, q: wq.Query, filt: wq.Query | None, 
     every = _EveryMatch(top, clusters, reader.is_deleted if reader.has_deletions() else None)
     every.deadline = _deadline(opts)
     collector = collectors.FilterCollector(every, allow=readcache.allowed(s, filt)) if filt is not None else every
-    s.search_with_collector(q, collector)
+    s.search_with_collector(timed(q), collector)  # phrases read positions within the deadline
     results = every.results()
     words = frozenset(term.decode("utf-8") for field, term in every.terms if field == "body")
     hits = []
@@ -363,7 +364,7 @@ def _relevance_of(s: Searcher, q: wq.Query, docnums: list[int]) -> dict[int, flo
     scored = collectors.UnlimitedCollector()
     scored.replace = 0  # as in _collected_page: Whoosh's replaced matchers lose scores
     allowed = collectors.FilterCollector(scored, allow=set(docnums))
-    s.search_with_collector(q, allowed, s.context(needs_current=True))
+    s.search_with_collector(timed(q), allowed, s.context(needs_current=True))
     return {hit.docnum: hit.score for hit in scored.results()}
 
 

@@ -34,6 +34,7 @@ from whoosh.searching import Searcher
 from whoosh.util import make_binary_tree, make_weighted_tree
 
 from searcher import readcache
+from searcher.expansion import CHECK_EVERY, check_deadline
 from searcher.postings import Postings, postings, within
 from searcher.ranking import CoordMatcher, CoordOr
 
@@ -378,6 +379,10 @@ def _follow(candidates: np.ndarray, lists: list[Postings]) -> np.ndarray:
     out = np.zeros(len(candidates), dtype=bool)
     first, rest = lists[0], list(zip(lists[1:], rows[1:], strict=True))
     for j, row in enumerate(rows[0]):
+        if j and not j % CHECK_EVERY:
+            # Every candidate's positions are read here, in one call: a phrase of two common
+            # words is the costliest step of a search, and must stop at its deadline too.
+            check_deadline()
         run = first.positions(row)
         for p, at in rest:
             run = p.positions(at[j]).intersection([q + 1 for q in run])
