@@ -17,8 +17,10 @@ It reads, for the latest generation of the index:
     segment, their count equal to the term's document frequency;
   - the ``id`` field's postings against the stored ids: each live document's stored id must
     be the term that indexes it (catches a term file and a stored-fields file that disagree);
-  - every value of every per-document column (sort keys, facets), and the files of those
-    every article has (:data:`~searcher.schema.ALWAYS_COLUMNS`); each facets value must
+  - every value of every per-document column (sort keys, facets), and the presence of every
+    column file the live documents need: those every article has
+    (:data:`~searcher.schema.ALWAYS_COLUMNS`), a stored field's (``date``, ``path``) when a
+    document stored a value of it, a field's lengths when a document has terms in it; each facets value must
     unpack; every document with terms in a scored field must have a non-zero length for it;
 
 * the live document count against the number of stored ids (duplicate ids are a note:
@@ -38,6 +40,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from whoosh.codec.whoosh3 import _lenfield
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import _DEF_INDEX_NAME, TOC
 
@@ -192,9 +195,11 @@ def _read_segment(reader, schema, doccount: int) -> list[str]:
 
     # Stored fields
     stored_ids: dict[int, str] = {}
+    stored_values: set[str] = set()  # the stored fields some live document has a value of
     try:
         for n in live:
             fields = reader.stored_fields(n)
+            stored_values.update(name for name, value in fields.items() if value is not None)
             doc_id = fields.get("id")
             if not isinstance(doc_id, str) or not doc_id:
                 raise _SegmentDamage(f"document {n} has no stored id (stored-fields data damaged?)")
@@ -249,7 +254,7 @@ def _read_segment(reader, schema, doccount: int) -> list[str]:
         )
 
     # Columns: sort keys, facets and field lengths
-    missing = [name for name in ALWAYS_COLUMNS if name in schema and live and not reader.has_column(name)]
+    missing = _missing_columns(reader, schema, live, stored_values, has_terms)
     if missing:
         raise _SegmentDamage(f"its column file(s) {', '.join(f'{name}.col' for name in missing)} are missing")
     fieldname = ""
@@ -275,6 +280,33 @@ def _read_segment(reader, schema, doccount: int) -> list[str]:
     except Exception as e:
         raise _SegmentDamage(f"cannot read its column of {fieldname!r} (truncated?): {_why(e)}") from None
     return [stored_ids[n] for n in live]
+
+
+def _missing_columns(
+    reader, schema, live: list[int], stored_values: set[str], has_terms: dict[str, set[int]]
+) -> list[str]:
+    """The column files the segment's live documents need and it lacks. A segment writer makes
+    a column on its first value (``searcher.segwriter``): those of ``ALWAYS_COLUMNS`` every
+    article has; a stored field's (``date``, ``path``) whenever a document stored a value of it;
+    a field's lengths (``_body_len``) whenever a document has terms in it. Without its file a
+    column reads as empty, not as an error: a missing ``date.col`` made every article undated,
+    and ``--since`` found nothing."""
+    if not live:
+        return []
+    live_set = set(live)
+    wanted = [name for name in ALWAYS_COLUMNS if name in schema]
+    wanted += sorted(
+        name for name in stored_values
+        if name in schema and schema[name].column_type and schema[name].stored and name not in wanted
+    )  # fmt: skip
+    missing = [name for name in wanted if not reader.has_column(name)]
+    # Length columns are no schema fields (SegmentReader.has_column would not know them).
+    perdoc = reader._perdoc  # Whoosh 3's W3PerDocReader (whoosh3 is pinned)
+    missing += [
+        _lenfield(name) for name in sorted(has_terms)
+        if has_terms[name] & live_set and not perdoc.has_column(_lenfield(name))
+    ]  # fmt: skip
+    return missing
 
 
 def _check_files(storage: FileStorage, names: list[str], toc_name: str, toc: TOC, notes: list[str]) -> None:

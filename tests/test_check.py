@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,35 @@ def test_a_deleted_column_file_is_a_problem(built, column):
     report = check_index(built)
     assert not report.ok
     assert any(segment.segid in p and f"{column}.col" in p and "missing" in p for p in report.problems)
+
+
+@pytest.fixture
+def dated(new_index):
+    """An index of one commit of dated articles read from files (a date and a path each) and
+    one of undated articles without paths, whose segment has neither column."""
+    ix = new_index()
+    ix.add_articles(
+        [Article(id=f"d{i}", title=f"Floods in Basra {i}", body="Floods hit Basra in southern Iraq.",
+                 date=datetime(2020, 1, 1 + i), path=f"wire/{i}.txt") for i in range(5)]
+    )  # fmt: skip
+    ix.add_articles(_articles("u", 5))
+    ix.close()
+    return Path(ix.path)
+
+
+def test_a_healthy_index_with_and_without_dates_is_ok(dated):
+    report = check_index(dated)
+    assert report.ok, report.problems
+    undated, _ = _segment(dated, 1)
+    assert not (dated / f"{undated.segment_id()}.date.col").exists()  # not needed: nothing to miss
+
+
+@pytest.mark.parametrize("column", ["date", "path", "_body_len", "_title_len", "age"])
+def test_a_deleted_column_of_dated_articles_is_a_problem(dated, column):
+    # With its date column gone, a segment's articles read as undated: --since found none of
+    # them, and check called the index ok.
+    segment, _ = _segment(dated, 0)
+    (dated / f"{segment.segment_id()}.{column}.col").unlink()
+    report = check_index(dated)
+    assert not report.ok
+    assert [p for p in report.problems if segment.segid in p and f"{column}.col are missing" in p], report.problems
