@@ -18,6 +18,7 @@ from whoosh.searching import Searcher
 from searcher import inspect as _inspect
 from searcher import store
 from searcher.check import CheckReport, check_index
+from searcher.damage import reading
 from searcher.expansion import deadline
 from searcher.extract import Gazetteer
 from searcher.extract.cache import is_cached, load_gazetteer
@@ -27,6 +28,7 @@ from searcher.model import (
     Facets,
     Hit,
     IndexChangedError,
+    IndexDamagedError,
     IndexLockedError,
     IndexNotFoundError,
     IndexStats,
@@ -54,6 +56,7 @@ __all__ = [
     "Hit",
     "Index",
     "IndexChangedError",
+    "IndexDamagedError",
     "IndexLockedError",
     "IndexNotFoundError",
     "IndexSettings",
@@ -117,10 +120,12 @@ class Index:
         on first use). Raises :class:`IndexNotFoundError` when ``path`` holds no index (and
         ``create`` is false).
         """
-        if create:
-            settings = settings or IndexSettings()
-            return cls(path, store.open_or_create(path, settings.lock_wait, settings.on_lock_wait), settings, gazetteer)
-        return cls(path, store.open_existing(path), settings, gazetteer)
+        with reading(path):
+            if create:
+                settings = settings or IndexSettings()
+                made = store.open_or_create(path, settings.lock_wait, settings.on_lock_wait)
+                return cls(path, made, settings, gazetteer)
+            return cls(path, store.open_existing(path), settings, gazetteer)
 
     @classmethod
     def create(
@@ -185,7 +190,8 @@ class Index:
 
         >>> Index.open("index/", create=True).add("corpus/").added
         """
-        return index_paths(self._ix, paths, self.gazetteer, self.settings, progress)
+        with reading(self.path):  # a run reads the index: hashes, clusters, the segments it merges
+            return index_paths(self._ix, paths, self.gazetteer, self.settings, progress)
 
     def add_articles(self, articles: Iterable[Article]) -> IndexSummary:
         """Add articles made in code; an article with the id of one already there replaces it.
@@ -194,7 +200,8 @@ class Index:
         >>> ix.add_articles([Article(id="a1", title="Missiles hit Erbil", body="...")]).added
         1
         """
-        return add_articles(self._ix, articles, self.gazetteer, self.settings)
+        with reading(self.path):
+            return add_articles(self._ix, articles, self.gazetteer, self.settings)
 
     def optimize(self) -> OptimizeSummary:
         """Merge the index's segments into one: queries get faster, deleted articles go for good.
@@ -202,7 +209,8 @@ class Index:
         >>> ix.optimize().segments_after
         1
         """
-        return optimize(self._ix, self.settings)
+        with reading(self.path):
+            return optimize(self._ix, self.settings)
 
     def search(
         self,
@@ -249,7 +257,7 @@ class Index:
         )
         # The deadline reaches inside the expansion of wildcards and fuzzy words, which the
         # search's own checks (between segments, every 256 matches) cannot interrupt.
-        with deadline(opts.timeout):
+        with deadline(opts.timeout), reading(self.path):
             return run_search(self._current_searcher(), query, opts, self._canonical)
 
     def similar(self, article_id: str, *, limit: int = 10, options: SearchOptions | None = None) -> ResultPage | None:
@@ -260,7 +268,7 @@ class Index:
         >>> [h.title for h in ix.similar("a1", limit=3).hits]
         """
         opts = options or SearchOptions(limit=limit)
-        with deadline(opts.timeout):
+        with deadline(opts.timeout), reading(self.path):
             return similar(self._current_searcher(), article_id, opts)
 
     def _current_searcher(self) -> Searcher:
@@ -284,15 +292,18 @@ class Index:
         >>> ix.get("a1").title
         'Missiles hit Erbil'
         """
-        return _inspect.get_article(self._ix, article_id)
+        with reading(self.path):
+            return _inspect.get_article(self._ix, article_id)
 
     def articles(self) -> Iterator[Article]:
         """Every article in the index, with its stored fields (what ``searcher export`` writes)."""
-        return _inspect.iter_articles(self._ix)
+        with reading(self.path):
+            yield from _inspect.iter_articles(self._ix)
 
     def stats(self) -> IndexStats:
         """Articles, distinct terms, size on disk, date range and top countries."""
-        return _inspect.stats(self._ix)
+        with reading(self.path):
+            return _inspect.stats(self._ix)
 
     def close(self) -> None:
         """Release the index's files."""

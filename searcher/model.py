@@ -246,6 +246,11 @@ class IndexWriteError(SearcherError):
     """The index cannot be written (disk full, read-only, ...); it keeps what it last committed."""
 
 
+class IndexDamagedError(SearcherError):
+    """An index file that does not read as what was written (truncated, overwritten):
+    ``searcher check`` says what is wrong, ``searcher index --rebuild`` makes the index anew."""
+
+
 class QueryError(SearcherError):
     """A query that cannot be parsed; ``position`` is the 0-based offset of the problem, if known."""
 

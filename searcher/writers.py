@@ -34,6 +34,7 @@ from typing import Any, Generic, TypeVar
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import FileIndex
 
+from searcher.damage import damage_error, is_damage
 from searcher.documents import Documents
 from searcher.merging import add_segments
 from searcher.model import SearcherError
@@ -424,13 +425,17 @@ def _work(pool: SegmentPool, w: int) -> None:
                 break
     except BaseException as e:
         segments.discard()
-        put(("error", _picklable(e)))
+        put(("error", _picklable(e, getattr(getattr(segments.ix, "storage", None), "folder", None))))
     out.close()
     out.join_thread()
     os._exit(0)
 
 
-def _picklable(e: BaseException) -> BaseException:
+def _picklable(e: BaseException, folder: str | None = None) -> BaseException:
+    if is_damage(e):
+        # Told here, while the traceback shows where it was raised: the process that gets
+        # the error back sees only where it raises it again.
+        return damage_error(folder, e)
     try:
         pickle.loads(pickle.dumps(e))
         return e
