@@ -49,7 +49,6 @@ from searcher.schema import (
     ALWAYS_COLUMNS,
     BUILD_FOLDER,
     META_FILE,
-    NEWER_FIELDS,
     READABLE_SCHEMA_VERSIONS,
     build_schema,
     unpack_facets,
@@ -97,7 +96,7 @@ def check_index(path: str | Path) -> CheckReport:
         problems.append(f"cannot read the TOC file {tocs[gen]} (damaged or truncated?): {_why(e)}; {_REBUILD}")
         return report
 
-    missing = sorted(set(build_schema().names()) - set(toc.schema.names()) - set(NEWER_FIELDS))
+    missing = sorted(set(build_schema().names()) - set(toc.schema.names()))
     if missing:
         problems.append(f"the index's schema lacks the field(s) {', '.join(missing)}; {_REBUILD}")
 

@@ -24,7 +24,7 @@ from whoosh.util.times import datetime_to_long
 
 from searcher.analysis import NewsAnalyzer
 from searcher.model import Article
-from searcher.schema import NEWER_FIELDS, UNDATED_DAY, FacetValues, age, pack_facets
+from searcher.schema import FacetValues, age, pack_facets
 
 #: One posting: (term bytes, frequency, weight, encoded value), as ``FieldType.index`` yields.
 Posting = tuple[bytes, int, float, bytes]
@@ -46,8 +46,6 @@ class Documents:
 
     def __init__(self, schema: Schema) -> None:
         self._schema = schema
-        # an index of an older schema version lacks fields this version's documents have
-        self._drop = [name for name in NEWER_FIELDS if name not in schema]
         self._make: dict[str, Callable[[Any], list[Posting]]] = {}
         for name, field in schema.items():
             if field.indexed:
@@ -63,8 +61,6 @@ class Documents:
 
     def __call__(self, article: Article, file_hash: str) -> dict:
         doc = _document(article, file_hash)
-        for name in self._drop:
-            del doc[name]
         make = self._make
         doc["_postings"] = {name: make[name](value) for name, value in doc.items()
                             if value is not None and name in make}
@@ -158,7 +154,6 @@ def _document(article: Article, file_hash: str) -> dict:
         "region": ",".join(regions),
         "hash": file_hash,
         "age": age(article.date),
-        "day": day or UNDATED_DAY,
         "facets": pack_facets(FacetValues(places, countries, regions, day, article.source)),
     }
     if article.path:

@@ -299,7 +299,8 @@ def _clusterer(ix: FileIndex, batches: Batches, settings: IndexSettings) -> Iter
     (its ``lookup``, a :class:`Committed`), seen afresh after each of the run's commits.
     The run's own segments are left out of that lookup while the finder remembers every
     article of the run: the clusters are then those of a run that commits once."""
-    committed = Committed(ix.searcher())
+    # The committed articles' tables may take half as much memory as the run's own
+    committed = Committed(ix.searcher(), max_entries=max(1000, settings.cluster_memory // 2))
 
     def lookup(keys: list[bytes], day: int | None) -> list:
         if clusterer.forgotten and committed.leaves_out:  # what it forgot is in those segments

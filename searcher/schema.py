@@ -20,9 +20,10 @@ from searcher.analysis import NewsAnalyzer, analyzer
 #: date's terms, which version 5's packages read date ranges from.
 SCHEMA_VERSION = 6
 #: The versions this package reads and adds to: each index keeps its own Whoosh schema. A
-#: version 5 index has terms for the date, ``hash``, ``age`` and ``cluster``, and no ``day``
-#: field: its date ranges are read from the column as any index's (``searcher.daterange``),
-#: and an indexing run finds a day's articles by its date and age terms (``searcher.committed``).
+#: version 5 index has terms for the date, ``hash``, ``age`` and ``cluster``, which nothing reads:
+#: its date ranges, and the articles of a day an indexing run looks up, are read from the date
+#: column as any index's (``searcher.daterange``, ``searcher.committed``). Some version 6
+#: indexes have a ``day`` field (one term a day), which nothing reads any more either.
 READABLE_SCHEMA_VERSIONS = (5, 6)
 #: The name of the file that marks a folder as a searcher index (beside Whoosh's own files).
 META_FILE = "searcher.json"
@@ -71,15 +72,11 @@ def build_schema() -> Schema:
         # Ranges are read from the column (searcher.daterange): the eight tiered terms Whoosh
         # indexes a date as were a third of a segment's terms, and never read.
         date=_column_only(DATETIME(stored=True, sortable=True)),
-        # The day (YYYY-MM-DD, or UNDATED_DAY), one term a day: an indexing run finds the
-        # committed articles of the days around a new one by it (searcher.committed), at a
-        # cost that grows with those days, not with the index.
-        day=ID(),
         # Seconds before AGE_EPOCH: ascending order is newest first. Whoosh gives a
         # document without a date the largest column value, which puts undated
         # articles last when sorting by date ascending; this field does the same
         # for newest-first, where sorting ``date`` in reverse would put them first.
-        # Only the column is sorted on: no terms (the undated are found by the day field).
+        # Only the column is sorted on: no terms.
         age=_column_only(NUMERIC(bits=64, sortable=True, shift_step=0)),
         place=KEYWORD(commas=True, lowercase=False, scorable=False),
         country=KEYWORD(commas=True, lowercase=False, scorable=False),
@@ -109,10 +106,6 @@ def _column_only(field: FieldType) -> FieldType:
     return field
 
 
-#: fields that version 6 added: an index of version 5 lacks them, and is read and added to without
-NEWER_FIELDS = ("day",)
-#: the ``day`` of an article without a date
-UNDATED_DAY = "undated"
 
 AGE_EPOCH = datetime(3000, 1, 1)
 UNDATED_AGE = 2**62

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import searcher
-from searcher.clusters import signature
+from searcher.clusters import band_keys, signature
 from searcher.committed import Committed
 
 WIRE = (
@@ -60,9 +62,7 @@ def test_lookup_reads_only_the_days_it_needs(new_index):
     ix = new_index()
     ix.add_articles(_copy(n, DAY + timedelta(days=10 * n)) for n in range(12))
     with ix._ix.searcher() as s:
-        lookup = Committed(s, window_days=7, max_days=64)
-        from searcher.clusters import band_keys
-
+        lookup = Committed(s, window_days=7, max_entries=1000)
         keys = band_keys(signature(f"Title\n{WIRE}"))
         assert lookup(keys, None) == []  # no undated article committed
         found = lookup(keys, (DAY + timedelta(days=52)).toordinal())
@@ -114,9 +114,9 @@ def _tables_built(monkeypatch) -> list[int | None]:
     tables: list[int | None] = []
     table = Committed._table
 
-    def counted(self, q, day, limit):
+    def counted(self, docnums, day):
         tables.append(day)
-        return table(self, q, day, limit)
+        return table(self, docnums, day)
 
     monkeypatch.setattr(Committed, "_table", counted)
     return tables
@@ -230,10 +230,104 @@ def test_columns_are_opened_once_for_all_the_days_looked_up(new_index, monkeypat
         opened: list[str] = []
         real = reader.column_reader
         monkeypatch.setattr(reader, "column_reader", lambda name, *a, **k: opened.append(name) or real(name, *a, **k))
-        lookup = Committed(s, window_days=7, max_days=4)
-        from searcher.clusters import band_keys
-
+        lookup = Committed(s, window_days=7, max_entries=4)
         keys = band_keys(signature(f"Title\n{WIRE}"))
         for n in range(20):
             assert lookup(keys, (DAY + timedelta(days=3 * n)).toordinal())
-        assert sorted(opened) == ["cluster", "minhash"]
+        assert sorted(opened) == ["cluster", "date", "minhash"]  # the date column: once for the segment
+
+
+def test_the_tables_kept_are_bounded_by_articles_not_days(new_index):
+    ix = new_index()
+    ix.add_articles(_copy(n, DAY + timedelta(days=n // 3)) for n in range(60))  # three a day for 20 days
+    with ix._ix.searcher() as s:
+        lookup = Committed(s, window_days=1, max_entries=10)
+        keys = band_keys(signature(f"Title\n{WIRE}"))
+        for n in range(20):
+            lookup(keys, (DAY + timedelta(days=n)).toordinal())
+            assert lookup._entries == sum(size for _, size in lookup._days.values()) <= 10
+        assert lookup._entries == 9  # three days of three: a fourth would make twelve
+
+
+def test_each_segments_dates_are_read_once_across_renewals(new_index, monkeypatch):
+    from whoosh.reading import SegmentReader
+
+    ix = new_index()
+    for n in range(3):  # three segments
+        ix.add_articles([_copy(n, DAY + timedelta(days=n))])
+    read: list[str] = []
+    column_reader = SegmentReader.column_reader
+
+    def counted(self, name, *args, **kwargs):
+        if name == "date":
+            read.append(self.segment().segment_id())
+        return column_reader(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(SegmentReader, "column_reader", counted)
+    keys = band_keys(signature(f"Title\n{WIRE}"))
+    lookup = Committed(ix._ix.searcher())
+    assert {e[0] for e in lookup(keys, DAY.toordinal())} == {"c0"}  # the story of the first copy
+    assert len(read) == len(set(read)) == 3
+    ix.add_articles([_copy(9, DAY)])  # a fourth segment
+    read.clear()  # (that run's own lookups read them too)
+    lookup.renew(ix._ix.searcher())
+    for n in range(5):
+        lookup(keys, (DAY + timedelta(days=n)).toordinal())
+    assert len(read) == 1  # the new segment's, once
+    lookup.searcher.close()
+
+
+def _reference(s, keys: list[bytes], day: int | None, window: int, max_undated: int) -> list:
+    """What a lookup must find, from the stored fields: per table (the undated, then each day of the
+    window), per key, the live articles that have it, in document order; at most MAX_CANDIDATES."""
+    from searcher.committed import MAX_CANDIDATES
+
+    reader = s.reader()
+    minhashes = reader.column_reader("minhash")
+    docs = [(d, f.get("date"), f["cluster"]) for d, f in reader.iter_docs()]
+    undated = [(d, c) for d, date, c in docs if date is None][-max_undated:]
+    tables = [(None, undated)]
+    if day is not None:
+        tables += [(x, [(d, c) for d, date, c in docs if date is not None and date.toordinal() == x])
+                   for x in range(day - window, day + window + 1)]
+    found = []
+    for table_day, members in tables:
+        for k in keys:
+            found += [(c, minhashes[d], table_day) for d, c in members if k in band_keys(minhashes[d])]
+    return found[:MAX_CANDIDATES]
+
+
+@pytest.fixture(scope="module")
+def families(tmp_path_factory, gazetteer):
+    """Stories in four families of near-copies, over 30 days or undated, in several segments, some
+    replaced (deleted documents)."""
+    import random
+
+    rng = random.Random(7)
+    texts = [f"{WIRE} Family {f}. " + " ".join(f"word{f}x{k}" for k in range(40)) for f in range(4)]
+    ix = searcher.Index.create(tmp_path_factory.mktemp("families") / "ix", gazetteer=gazetteer)
+    for run in range(4):
+        batch = []
+        for n in range(30):
+            family = rng.randrange(4)
+            date = DAY + timedelta(days=rng.randrange(30)) if rng.random() < 0.8 else None
+            batch.append(searcher.Article(id=f"a{rng.randrange(90)}", title="Story", date=date,
+                                          body=f"Paper {run}.{n} says: {texts[family]}"))
+        ix.add_articles(list({a.id: a for a in batch}.values()))
+    yield ix
+    ix.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(family=st.integers(0, 3), day=st.one_of(st.none(), st.integers(-3, 33)), window=st.integers(0, 8),
+       max_undated=st.integers(1, 40), max_entries=st.integers(1, 200))
+def test_lookups_find_what_a_scan_of_the_stored_articles_finds(families, family, day, window, max_undated,
+                                                                max_entries):
+    text = f"{WIRE} Family {family}. " + " ".join(f"word{family}x{k}" for k in range(40))
+    keys = band_keys(signature(f"Story\nPaper 0.0 says: {text}"))
+    ordinal = None if day is None else (DAY + timedelta(days=day)).toordinal()
+    with families._ix.searcher() as s:
+        lookup = Committed(s, window_days=window, max_undated=max_undated, max_entries=max_entries)
+        assert s.reader().has_deletions() and len(s.reader().leaf_readers()) > 1
+        for _ in range(2):  # the second time from the tables kept, as far as they are
+            assert lookup(keys, ordinal) == _reference(s, keys, ordinal, window, max_undated)

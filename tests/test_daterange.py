@@ -34,17 +34,9 @@ def _articles(seed: int, n: int, prefix: str = "a") -> list[searcher.Article]:
 
 
 def _version_5_index(path, gazetteer) -> searcher.Index:
-    """An index as version 5 made them: the date (eight tiers), hash, age and cluster indexed,
-    and no day field."""
-
-    def version_5() -> Schema:
-        made = schema.build_schema()
-        made.remove("day")
-        return made
-
+    """An index as version 5 made them: the date (eight tiers), hash, age and cluster indexed."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(schema, "_column_only", lambda field: field)
-        mp.setattr(store, "build_schema", version_5)
         ix = searcher.Index.create(path, gazetteer=gazetteer)
     meta_file = path / schema.META_FILE
     meta = json.loads(meta_file.read_text())
@@ -140,23 +132,31 @@ def test_column_ranges_are_the_tiered_terms(old, start, length, startexcl, endex
     assert list(column.docs(s)) == sorted(s.docs_for_query(tiered))
 
 
-def test_a_run_finds_committed_copies_by_their_day_not_by_the_date_column(new_index, monkeypatch):
-    # One term a day (the day field): the lookup costs the days a run touches, not a pass over
-    # every date of the index at each of its commits.
-    from searcher import daterange
+def test_a_version_6_index_with_the_day_field_is_added_to_without_it(tmp_path, gazetteer):
+    # The first version 6 indexes had a term a day (the day field), which nothing reads now.
+    from whoosh.fields import ID
 
-    ix = new_index()
+    def with_day() -> Schema:
+        made = schema.build_schema()
+        made.add("day", ID())
+        return made
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store, "build_schema", with_day)
+        ix = searcher.Index.create(tmp_path / "ix", gazetteer=gazetteer)
     wire = "Iran fired more than a dozen ballistic missiles at two bases in Iraq that house US troops. " * 3
     ix.add_articles([searcher.Article(id="c1", title="Missiles", body=f"One - {wire}", date=datetime(2020, 1, 8)),
                      searcher.Article(id="u1", title="Missiles", body=f"Two - {wire} Undated.")])
-    monkeypatch.setattr(daterange, "dates", None)  # read no date column from here on
     ix.add_articles([searcher.Article(id="c2", title="Missiles", body=f"Three - {wire}", date=datetime(2020, 1, 9)),
                      searcher.Article(id="u2", title="Missiles", body=f"Four - {wire} Undated.")])
+    assert "day" in ix._ix.schema
     with ix._ix.searcher() as s:
         clusters = {f["id"]: f["cluster"] for f in s.all_stored_fields()}
-        assert set(s.lexicon("day")) == {b"2020-01-08", b"2020-01-09", schema.UNDATED_DAY.encode()}
     assert clusters["c2"] == clusters["c1"] == "c1"
     assert clusters["u2"] == clusters["u1"]
+    assert ix.search("missiles", since="2020-01-09").total == 1
+    assert searcher.check_index(ix.path).ok
+    ix.close()
 
 
 def test_copies_join_across_runs_in_a_version_5_index(tmp_path, gazetteer):
