@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+_WOULD_BLOCK = "not a stored file: reading it would wait for data (a kernel or device stream such as /proc/kmsg)"
 
 Reader = Callable[[bytes, str, str], ReadResult]
 #: suffix -> reader(data, suffix, rel); ".gz" is unwrapped first, then the inner suffix decides
@@ -155,19 +156,41 @@ def read_capped(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         raise ReadError(too_large("file", info.st_size, max_bytes))
     try:
         # O_NONBLOCK: a fifo put in the file's place since the stat must not make open wait for a writer
-        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-            # read(n) allocates n bytes first, so ask for the size stat gave (reading on only if
-            # the file has grown since): read(max_bytes + 1) cost 200 MB of allocation a file
-            data = handle.read(info.st_size + 1)
-            if len(data) > info.st_size:
-                data += handle.read(max_bytes + 1 - len(data))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as error:
         raise ReadError(_os_reason(error, path)) from None
+    try:
+        opened = os.fstat(fd).st_mode
+        if not stat.S_ISREG(opened):  # swapped for a fifo or the like since the stat
+            raise ReadError(f"not a regular file: {_kind(opened)}")
+        # Ask for the size stat gave (reading on only if the file has grown since): a read
+        # allocates what it asks for, and read(max_bytes + 1) cost 200 MB of allocation a file
+        data = _read_upto(fd, info.st_size + 1)
+        if len(data) > info.st_size:
+            data += _read_upto(fd, max_bytes + 1 - len(data))
+    except BlockingIOError:
+        # A "regular" file with no data to give yet, such as /proc/kmsg: a stream, not an article
+        raise ReadError(_WOULD_BLOCK) from None
+    except OSError as error:
+        raise ReadError(_os_reason(error, path)) from None
+    finally:
+        os.close(fd)
     if len(data) > max_bytes:
         raise ReadError(too_large("file", len(data), max_bytes))
     return data
 
 
+def _read_upto(fd: int, n: int) -> bytes:
+    """Up to ``n`` bytes of ``fd``, fewer only at its end. Raises BlockingIOError when the
+    file has nothing to give without waiting (it was opened O_NONBLOCK)."""
+    chunks = []
+    while n > 0:
+        chunk = os.read(fd, n)  # one call for a whole file on a local disk: no copy in the join
+        if not chunk:
+            break
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
 
 
 def _os_reason(error: OSError, path: Path | None = None) -> str:
