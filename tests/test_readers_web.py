@@ -199,6 +199,36 @@ def test_sgml_edge_cases() -> None:
         read_bytes(b"<!DOCTYPE lewis><P>Not a story</P>", "x.sgml", "x.sgml")
 
 
+def _sgml_dated(date: str) -> bytes:
+    story = f'<REUTERS NEWID="7"><DATE>{date}</DATE><TEXT><TITLE>COCOA</TITLE><BODY>Rain.</BODY></TEXT></REUTERS>'
+    return story.encode()
+
+
+@pytest.mark.parametrize("date", ["26-FEB-99999", "26-FEB-99999 15:01:01.79", "26-FEB-3000", "26-FEB-0999",
+                                  "26-FEB-87", "26-FEB-" + "9" * 5000])  # fmt: skip
+def test_sgml_date_with_an_impossible_year_is_no_date(date: str) -> None:
+    # never the first four digits of the year (9999), never a year clamped into range
+    assert only(read_bytes(_sgml_dated(date), "r.sgm", "r.sgm")).date is None
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_sgml_date_year_is_taken_whole_or_refused(year: int) -> None:
+    date = only(read_bytes(_sgml_dated(f"26-FEB-{year} 15:01:01.79"), "r.sgm", "r.sgm")).date
+    assert date == (datetime(year, 2, 26, 15, 1, 1) if 1000 <= year <= 2200 else None)
+
+
+@pytest.mark.parametrize("name, data", [
+    ("a.json", b'{"title": "Hi", "body": "There.", "date": "26-FEB-99999"}'),
+    ("a.csv", b"title,text,date\nHi,There.,99999-02-26\n"),
+    ("a.rss", b"<rss><channel><item><title>Hi</title><description>There.</description>"
+              b"<pubDate>Fri, 26 Feb 99999 10:00:00 GMT</pubDate></item></channel></rss>"),
+    ("a.html", b'<html><head><meta property="article:published_time" content="99999-02-26"></head>'
+               b"<body><h1>Hi</h1><p>There is a story here.</p></body></html>"),
+])  # fmt: skip
+def test_other_readers_refuse_a_year_of_five_digits_too(name: str, data: bytes) -> None:
+    assert only(read_bytes(data, name, name)).date is None
+
+
 @given(at=st.lists(st.integers(min_value=0), min_size=1, max_size=5))
 @settings(max_examples=50, deadline=None)
 def test_a_few_nul_bytes_anywhere_in_sgml_cost_no_story(at: list[int]) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from searcher.model import Article, ReadError, Skip
 from searcher.readers.base import ReadResult, make_article
+from searcher.readers.dates import MAX_YEAR, MIN_YEAR
 from searcher.readers.encoding import check_text, unescape_entities, without_nul
 
 _STORY = re.compile(r"<REUTERS\b([^>]*)>", re.I)
@@ -19,7 +20,8 @@ _END = re.compile(r"</REUTERS\s*>", re.I)
 _NEWID = re.compile(r"""\bNEWID\s*=\s*["']?(\d+)""", re.I)
 _TEXT = re.compile(r"<TEXT\b([^>]*)>(.*?)(?:</TEXT\s*>|$)", re.I | re.S)
 # hundredths of a second are dropped, as benchmarks/reuters.py does: one date per story everywhere
-_DATE = re.compile(r"<DATE>\s*(\d{1,2})-([A-Za-z]{3})-(\d{4})(?:\s+(\d{1,2}):(\d\d):(\d\d))?", re.I)
+# The year takes every digit written: "99999" is no year, not 9999 (its first four digits)
+_DATE = re.compile(r"<DATE>\s*(\d{1,2})-([A-Za-z]{3})-(\d{1,9})(?!\d)(?:\s+(\d{1,2}):(\d\d):(\d\d))?", re.I)
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 # "Reuter" at the very end, on its own line, after a wide gap or after a full stop; "REUTER..." and
@@ -116,6 +118,8 @@ def _date(story: str) -> datetime | None:
     if not found:
         return None
     day, month, year, hour, minute, second = found.groups()
+    if not MIN_YEAR <= int(year) <= MAX_YEAR:
+        return None  # as every reader refuses it: the index writes days as YYYY-MM-DD
     try:
         return datetime(
             int(year),
