@@ -305,7 +305,7 @@ def test_damaged_warcs() -> None:
     assert [a.id for a in whole.articles] == ["https://e.org/cafe", "https://e.org/news"]
     with pytest.raises(ReadError, match="^not a warc file$"):
         read_bytes(b"<html>not an archive</html>", "x.warc", "x.warc")
-    with pytest.raises(ReadError, match="^broken warc file$"):
+    with pytest.raises(ReadError, match="^broken warc file: cut short: the file ends inside it$"):
         read_bytes(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 500\r\n\r\nabc", "x.warc", "x.warc")
 
 
@@ -348,11 +348,16 @@ def test_any_bytes_give_a_result_or_a_read_error(data: st.DataObject, suffix: st
 def test_a_wrong_content_length_is_a_skip_not_warnings_on_stderr(capsys) -> None:
     # warcio wrote three lines of "WARNING: Record not followed by newline" to stderr per record
     http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<h1>Hi</h1><p>There is text.</p>\r\n\r\n"
-    for length in (b"20", b"-5"):
+    good = _warc(False)
+    for length, reason in ((b"20", "its Content-Length is wrong: the record does not end there"),
+                           (b"-5", "no valid Content-Length")):  # fmt: skip
         data = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://e.org/\r\n"
                 b"Content-Type: application/http; msgtype=response\r\nContent-Length: " + length + b"\r\n\r\n" + http)
-        result = read_bytes(data, "w.warc", "w.warc")
-        assert [(s.path, s.reason) for s in result.skipped] == [("w.warc#2", "broken warc record")]
+        with pytest.raises(ReadError, match=f"^broken warc file: {reason}$"):  # nothing in it reads
+            read_bytes(data, "w.warc", "w.warc")
+        result = read_bytes(data + good, "w.warc", "w.warc")  # the records after it are read
+        assert [(s.path, s.reason) for s in result.skipped] == [("w.warc#1", f"broken warc record: {reason}")]
+        assert [a.id for a in result.articles] == ["https://e.org/cafe", "https://e.org/news"]
     assert capsys.readouterr().err == ""
 
 

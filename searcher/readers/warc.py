@@ -1,28 +1,25 @@
 """WARC web archives: each HTML ``response`` record is a page, read by the HTML reader.
 
 A ``.warc.gz`` is gzipped record by record and comes here still compressed (see ``_READS_GZIP``
-in the package): warcio inflates one record at a time, so a damaged record costs only the rest.
-A WARC gzipped as one whole is inflated here first.
+in the package). :mod:`searcher.readers.warcrecords` cuts the file into records (inflating each
+gzip member, one record or a whole WARC) and warcio parses one record at a time, so a damaged
+record is skipped and reported, and the records after it are read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import zlib
 from typing import Any
 
 from searcher.model import Article, ReadError, Skip
 from searcher.readers.base import ReadResult
 from searcher.readers.dates import parse_date
 from searcher.readers.encoding import clean_line
-from searcher.readers.gzipfmt import size_text
 from searcher.readers.html import html_article
+from searcher.readers.warcrecords import GZIP_MAGIC, pieces
 
-_GZIP_MAGIC = b"\x1f\x8b"
-_WARC_STARTS = (b"WARC/", _GZIP_MAGIC)
-# read_bytes's default cap on decompressed content (readers are not given the caller's)
-_MAX_INFLATED = 200 * 1024 * 1024
+_WARC_STARTS = (b"WARC/", GZIP_MAGIC)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # an HTTP payload may be gzip-encoded inside the record: cap what one page may inflate to
 _MAX_PAGE_BYTES = 20 * 1024 * 1024
@@ -47,45 +44,33 @@ def read_warc(data: bytes, suffix: str, rel: str) -> ReadResult:
     except ImportError:
         raise ReadError("warc files need the warcio package") from None
     result = ReadResult()
-    records = iter(ArchiveIterator(io.BytesIO(_whole_file_gzip(data) or data)))
-    n = 0
-    while True:
+    intact = 0
+    damage: list[str] = []
+    for n, piece in enumerate(pieces(data), start=1):
+        if piece.damage is not None:
+            damage.append(piece.damage)
+            result.add(Skip(f"{rel}#{n}", f"broken warc record: {piece.damage}"))
+            continue
         try:
-            # warcio writes its own warnings ("Record not followed by newline") to stderr, three
-            # lines each: the damage is said here instead, as a skip of the broken record.
+            # warcio writes its own warnings to stderr, three lines each: the damage is said
+            # here instead, as a skip of the broken record
             with contextlib.redirect_stderr(io.StringIO()):
-                record = next(records)
-        except StopIteration:
-            break
-        # warcio raises assorted errors (its own, ValueError, EOFError, zlib.error) on damaged input
-        # (their messages quote the file's bytes or warcio's internals, so the reason stays generic)
+                record = next(iter(ArchiveIterator(io.BytesIO(piece.data))))
+        # warcio raises assorted errors (its own, ValueError, EOFError) on damaged input (their
+        # messages quote the file's bytes or warcio's internals, so the reason stays generic)
         except Exception:
-            if n == 0:
-                raise ReadError("broken warc file" if data.startswith(_WARC_STARTS) else "not a warc file") from None
-            result.add(Skip(f"{rel}#{n + 1}", "broken warc record"))
-            break
-        n += 1
+            damage.append("its headers do not parse")
+            result.add(Skip(f"{rel}#{n}", f"broken warc record: {damage[-1]}"))
+            continue
+        intact += 1
         if record.rec_type == "response" and _is_html(record):
             result.add(_page(record, rel, n))
+    if not intact:
+        # The file as a whole, so that a changed file that no longer reads keeps its articles
+        if not data.startswith(_WARC_STARTS):
+            raise ReadError("not a warc file")
+        raise ReadError("broken warc file" + (f": {damage[0]}" if len(damage) == 1 else ""))
     return result
-
-
-def _whole_file_gzip(data: bytes) -> bytes | None:
-    """The inflated content of a WARC gzipped as one whole (``gzip crawl.warc``), else None.
-
-    warcio wants one gzip member per record and stops after the first record of such a file.
-    A truncated whole-file gzip gives what can be inflated.
-    """
-    if not data.startswith(_GZIP_MAGIC):
-        return None
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(data, _MAX_INFLATED + 1)
-    except zlib.error:
-        return None  # warcio reports it
-    if len(out) > _MAX_INFLATED:
-        raise ReadError(f"too large when decompressed (limit {size_text(_MAX_INFLATED)})")
-    return None if inflater.unused_data.startswith(_GZIP_MAGIC) else out
 
 
 def _is_html(record: Any) -> bool:
