@@ -53,7 +53,9 @@ def _whole_and_parts(tmp_path: Path, name: str, data: bytes, part_bytes: int,
         try:
             result = read_part(name, name, part)
         except searcher.ReadError as e:
-            merged["skipped"].append((name if str(e) == "empty file" else "error", str(e)))
+            # a runaway quote's row is a part of its own, reported at its row as the pipeline does
+            where = f"{name}#{part.first}" if str(e).startswith("unclosed quote") else "error"
+            merged["skipped"].append((name if str(e) == "empty file" else where, str(e)))
             continue
         merged["articles"] += [asdict(a) for a in result.articles]
         merged["skipped"] += [(s.path, s.reason) for s in result.skipped]

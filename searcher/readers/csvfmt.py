@@ -5,9 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
 
-from searcher.model import ReadError
+from searcher.model import ReadError, Skip
 from searcher.readers.base import (
     BODY_KEYS,
     SUBTITLE_KEYS,
@@ -17,11 +16,11 @@ from searcher.readers.base import (
     normalise_key,
     record_to_article,
 )
+from searcher.readers.csvrows import RowReader, csv_rows
 from searcher.readers.encoding import decode
 
-# csv refuses fields over 128 KB by default, and whole articles can be longer; 2**31 - 1 is the
-# most the C long behind the limit holds on every platform.
-_FIELD_SIZE_LIMIT = 2**31 - 1
+__all__ = ["blank", "csv_rows", "delimiter_of", "header_problem", "read_csv"]  # csv_rows: for parts
+
 _DELIMITERS = ",;\t|"
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 _TEXT_COLUMNS = frozenset(TITLE_KEYS + BODY_KEYS + SUBTITLE_KEYS + SUMMARY_KEYS)
@@ -35,42 +34,45 @@ def read_csv(data: bytes, suffix: str, rel: str, *, first: int = 1, judge: bool 
 
     Column names match as in JSON (``article_id`` is an id, ``article_source_link`` a url, a
     ``subtitle`` goes before the ``text``). Quoted fields may hold newlines. A row with neither
-    title nor text becomes a Skip; a header without any title or text column is a ReadError.
+    title nor text becomes a Skip; so does a row whose quoted field runs away (a stray quote:
+    :mod:`searcher.readers.csvrows`), and the rows after it are read. A header without any
+    title or text column is a ReadError.
 
     >>> r = read_csv(b"title,text\\nHi,There.\\n", ".csv", "a.csv")
     >>> [(a.id, a.title, a.body) for a in r.articles]
     [('a.csv#1', 'Hi', 'There.')]
     """
     text = decode(data, judge=judge)
-    rows = csv_rows(io.StringIO(text, newline=""), delimiter_of(text, suffix))
+    rows = iter(RowReader(io.StringIO(text, newline=""), delimiter_of(text, suffix)))
     result = ReadResult()
     n = first - 1
     try:
-        header = next((row for row in rows if not blank(row)), None)
+        header = None
+        for cells, _, runaway in rows:
+            if runaway is not None:
+                raise ReadError(f"invalid csv header: {runaway.split(';')[0]}")
+            if not blank(cells):  # type: ignore[arg-type]
+                header = cells
+                break
         if header is None:
             return result
         columns = [normalise_key(name) for name in header]
         if (problem := header_problem(header)) is not None:
             raise ReadError(problem)
-        for row in rows:
+        for cells, _, runaway in rows:
             n += 1  # blank rows are counted, so that a part's first row number is known from its lines
-            if blank(row):
+            if runaway is not None:
+                result.add(Skip(f"{rel}#{n}", runaway))
+                continue
+            if blank(cells):  # type: ignore[arg-type]
                 continue
             record: dict[str, str] = {}
-            for col, cell in zip(columns, row, strict=False):  # short and long rows happen
+            for col, cell in zip(columns, cells, strict=False):  # type: ignore[arg-type]  # short and long rows happen
                 record.setdefault(col, cell)  # the first of two same-named columns wins
             result.add(record_to_article(record, rel, n))
     except csv.Error as error:
         raise ReadError(f"invalid csv at row {n + 1}: {str(error).lower()}") from None
     return result
-
-
-def csv_rows(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
-    """``csv.reader`` as every CSV of a run is read: with fields as long as whole articles."""
-    # The limit is process-wide state in the csv module; only ever raise it.
-    if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
-        csv.field_size_limit(_FIELD_SIZE_LIMIT)
-    return csv.reader(lines, delimiter=delimiter)
 
 
 def header_problem(header: list[str]) -> str | None:

@@ -41,7 +41,8 @@ from typing import BinaryIO
 
 from searcher.model import ReadError
 from searcher.readers.base import ReadResult
-from searcher.readers.csvfmt import blank, csv_rows, delimiter_of, header_problem, read_csv
+from searcher.readers.csvfmt import blank, delimiter_of, header_problem, read_csv
+from searcher.readers.csvrows import RowReader
 from searcher.readers.encoding import decode
 from searcher.readers.gzipfmt import gunzip_stream, too_large
 from searcher.readers.jsonfmt import read_json_lines
@@ -352,67 +353,63 @@ def _csv_parts(source: BinaryIO, suffix: str, digest: str, part_bytes: int, max_
     # Lines as the reader's StringIO(newline="") splits them (at \r too), one character a byte
     text = io.TextIOWrapper(source, encoding="latin-1", newline="")
     held: list[str] = [bom.decode("latin-1")]  # the lines of the part being read (the first's: the header first)
-    row: list[str] = []  # the lines of the row being read
-    sizes = [len(bom), 0]  # characters (bytes) in held, in row
-
-    def lines() -> Iterator[str]:
-        while line := text.readline(max_bytes + 1):
-            row.append(line)
-            sizes[1] += len(line)
-            if sizes[1] > max_bytes:  # one record larger than a record may be: stop here
-                raise ValueError("record too large")
-            # The reader drops NULs before it parses: a NUL before a quote must not hide it here
-            yield line.replace("\0", "") if "\0" in line else line
-
-    def take_row() -> None:
-        held.extend(row)
-        sizes[0] += sizes[1]
-        row.clear()
-        sizes[1] = 0
-
+    size = len(bom)  # characters (bytes) in held
+    # rows as read_csv reads them: the same runaway quotes found, the same rows numbered alike
+    rows = RowReader(iter(lambda: text.readline(max_bytes + 1), ""), delimiter, max_bytes)
     index = n = above = 0
     first = 1
     header = b""
     try:
-        for cells in csv_rows(lines(), delimiter):
+        for cells, lines, runaway in rows:
+            length = sum(map(len, lines))
             if not header:
-                if blank(cells):  # blank rows above the header: not kept, as the reader skips them
-                    above += sizes[1]
-                    row.clear()
-                    sizes[1] = 0
+                if runaway is not None:
+                    yield Part(digest, 0, error=f"invalid csv header: {runaway.split(';')[0]}")
+                    return
+                if blank(cells):  # type: ignore[arg-type]  # blank rows above the header: not kept, as the reader skips them
+                    above += length
                     if above > max_bytes:
                         raise ValueError("no header")
                     continue
-                take_row()
+                held += lines
+                size += length
                 header = "".join(held).encode("latin-1")
-                if (problem := header_problem(cells)) is not None:
+                if (problem := header_problem(cells)) is not None:  # type: ignore[arg-type]
                     yield Part(digest, 0, error=problem)  # once for the file, not once a part
                     return
                 continue
             n += 1
-            if sizes[0] > (0 if index else len(header)) and sizes[0] + sizes[1] > part_bytes:
-                yield _csv_part(digest, index, first, held, sizes[0], header)
+            if size > (0 if index else len(header)) and (runaway is not None or size + length > part_bytes):
+                yield _csv_part(digest, index, first, held, size, header)
                 index, first = index + 1, n
                 held.clear()
-                sizes[0] = 0
-            take_row()
+                size = 0
+            if runaway is not None:  # a part of its own, which its reader reports
+                yield Part(digest, index, n, b"", length, header, error=runaway)
+                index, first = index + 1, n + 1
+                held.clear()  # the header too, if it was all there was: later parts carry it
+                size = 0
+                continue
+            held += lines
+            size += length
     except ReadError as error:  # the gzip stream broke: what came before it stands
-        if header and sizes[0] > (0 if index else len(header)):
-            yield _csv_part(digest, index, first, held, sizes[0], header)
+        if header and size > (0 if index else len(header)):
+            yield _csv_part(digest, index, first, held, size, header)
             index, first = index + 1, n + 1
         yield Part(digest, index, first, error=str(error))
         return
     except Exception:  # csv.Error, a NUL, a record too large: the rest in one part, whose reader says why
-        if header and sizes[0] > (0 if index else len(header)):  # the rows before it are a part as usual
-            yield _csv_part(digest, index, first, held, sizes[0], header)
+        if header and size > (0 if index else len(header)):  # the rows before it are a part as usual
+            yield _csv_part(digest, index, first, held, size, header)
             index, first = index + 1, n + 1  # the row it failed in
             held.clear()
-            sizes[0] = 0
-        held.extend(row)
-        yield _rest(text, digest, index, first, header if index else b"", sizes[0] + sizes[1], max_bytes, held)
+            size = 0
+        unread = rows.unread()
+        held.extend(unread)
+        yield _rest(text, digest, index, first, header if index else b"", size + sum(map(len, unread)), max_bytes, held)
         return
     if held or index == 0:
-        yield _csv_part(digest, index, first, held, sizes[0], header)
+        yield _csv_part(digest, index, first, held, size, header)
 
 
 def _csv_part(digest: str, index: int, first: int, held: list[str], size: int, header: bytes) -> Part:
