@@ -17,10 +17,11 @@ from searcher.readers.html import html_to_text, parse_html
 _DATE_FIELDS = ("published", "updated", "created")
 
 
-def read_feed(data: bytes, suffix: str, rel: str) -> ReadResult:
+def read_feed(data: bytes, suffix: str, rel: str, *, first: int = 1) -> ReadResult:
     """Read an ``.rss``, ``.atom`` or feed ``.xml`` file: one article per entry, ids the entry's
-    id or guid, else ``rel#n``. A broken feed gives what feedparser's lenient parser recovers;
-    a document that is no feed at all is a ReadError.
+    id or guid, else ``rel#n``, ``n`` counted from ``first`` (a part of a big feed's first entry).
+    A broken feed gives what feedparser's lenient parser recovers; a document that is no feed at
+    all is a ReadError.
 
     >>> rss = b'<rss version="2.0"><channel><title>Wire</title><item><title>Hi</title>'
     >>> rss += b'<description>&lt;p&gt;There.&lt;/p&gt;</description></item></channel></rss>'
@@ -44,7 +45,7 @@ def read_feed(data: bytes, suffix: str, rel: str) -> ReadResult:
             raise ReadError(f"broken feed: {_reason(parsed.get('bozo_exception'))}")
     source = _text(parsed.get("feed", {}), "title")
     result = ReadResult()
-    for n, entry in enumerate(entries, start=1):
+    for n, entry in enumerate(entries, start=first):
         result.add(
             make_article(
                 rel,

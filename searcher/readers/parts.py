@@ -44,6 +44,8 @@ from searcher.readers.base import ReadResult
 from searcher.readers.csvfmt import blank, delimiter_of, header_problem, read_csv
 from searcher.readers.csvrows import RowReader
 from searcher.readers.encoding import decode
+from searcher.readers.feedparts import feed_parts
+from searcher.readers.feeds import read_feed
 from searcher.readers.gzipfmt import gunzip_stream, too_large
 from searcher.readers.jsonfmt import read_json_lines
 from searcher.readers.jsonparts import json_parts
@@ -56,6 +58,7 @@ MAX_RECORD_BYTES = 32 << 20
 _LINE_FORMATS = frozenset({".jsonl", ".ndjson"})
 _CSV_FORMATS = frozenset({".csv", ".tsv"})
 _DOCUMENT_FORMATS = frozenset({".json"})
+_FEED_FORMATS = frozenset({".rss", ".atom", ".xml"})
 # Text in these is not ASCII-compatible: its line breaks are not b"\n" bytes.
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _BLOCK = 1 << 20
@@ -127,7 +130,7 @@ def _format(name: str) -> tuple[str, bool]:
 
 
 def splits(name: str, size: int, part_bytes: int = PART_BYTES) -> bool:
-    """True for a file read in parts: JSON Lines, CSV or JSON of more than two parts, or
+    """True for a file read in parts: JSON Lines, CSV, JSON or a feed of more than two parts, or
     gzipped and at least an eighth of a part. (A JSON document that :mod:`jsonparts` does
     not stream is read whole all the same: :func:`parts` raises ReadWhole.)
 
@@ -146,7 +149,7 @@ def record_file(name: str) -> bool:
     (True, False)
     """
     fmt = _format(name)[0]
-    return fmt in _LINE_FORMATS or fmt in _CSV_FORMATS or fmt in _DOCUMENT_FORMATS
+    return fmt in _LINE_FORMATS or fmt in _CSV_FORMATS or fmt in _DOCUMENT_FORMATS or fmt in _FEED_FORMATS
 
 
 def file_hash(path: Path) -> str:
@@ -251,8 +254,9 @@ def _gives_articles(name: str, part: Part) -> bool:
 
 def _parts(path: Path, digest: str, part_bytes: int, limit: int, max_bytes: int) -> Iterator[Part]:
     fmt, gzipped = _format(path.name)
-    if fmt in _DOCUMENT_FORMATS:
-        for index, (first, data, size, error) in enumerate(json_parts(lambda: opened(path), part_bytes, limit)):
+    if fmt in _DOCUMENT_FORMATS or fmt in _FEED_FORMATS:
+        cut = json_parts if fmt in _DOCUMENT_FORMATS else feed_parts
+        for index, (first, data, size, error) in enumerate(cut(lambda: opened(path), part_bytes, limit)):
             yield Part(digest, index, first, data, size, error=error)
         return
     with _open(path) as raw:
@@ -448,4 +452,6 @@ def read_part(name: str, rel: str, part: Part, max_bytes: int | None = None) -> 
     # were made JSON Lines (ASCII)
     if fmt in _CSV_FORMATS:
         return read_csv(part.header + part.data, fmt, rel, first=part.first, judge=False)
+    if fmt in _FEED_FORMATS:  # a feed of the part's entries (:mod:`searcher.readers.feedparts`)
+        return read_feed(part.data, fmt, rel, first=part.first)
     return read_json_lines(part.data, fmt, rel, first=part.first, judge=False)
