@@ -381,3 +381,26 @@ def test_a_page_nested_past_even_the_raised_limit_keeps_its_text() -> None:
              + "".join(f"<font size=2><p>Paragraph {i} has text." for i in range(3000)) + "</body></html>")
     body = read_bytes(fonts.encode(), "f.html", "f.html").articles[0].body
     assert body.count("Paragraph") == 3000
+
+
+@pytest.mark.parametrize("big", [
+    '<img alt="map" src="data:image/png;base64,{}">',  # an attribute over 10 MB
+    "<pre>{}</pre>",  # a text node over 10 MB
+    '<script>var image = "{}";</script>',
+])
+def test_the_text_after_a_node_of_more_than_10_mb_is_kept(big: str) -> None:
+    # libxml2 stops at a text node or attribute value of 10 MB unless asked for more (huge_tree):
+    # the story after a big data: URI image was lost without a word
+    huge = big.format("QUFB" * (11 << 18))
+    page = ("<html><head><title>Big image</title></head><body><article><h1>Strike near Erbil</h1>"
+            f"<p>Missiles hit a base near Erbil on Tuesday, officials said.</p>{huge}"
+            "<p>The second paragraph comes after the image and tells the rest.</p></article></body></html>")
+    body = read_bytes(page.encode(), "p.html", "p.html").articles[0].body
+    assert "near Erbil on Tuesday" in body and body.endswith("tells the rest.")
+
+
+def test_a_feed_summary_after_a_node_of_more_than_10_mb_keeps_its_text() -> None:
+    summary = f"&lt;p&gt;{'x' * (11 << 20)}&lt;/p&gt;&lt;p&gt;The end of the story.&lt;/p&gt;"
+    feed = f"<rss version='2.0'><channel><title>W</title><item><title>T</title><description>{summary}</description>"
+    body = read_bytes((feed + "</item></channel></rss>").encode(), "w.rss", "w.rss").articles[0].body
+    assert body.endswith("The end of the story.")

@@ -91,6 +91,7 @@ def html_article(
     if too_deep:
         # Old pages leave tags unclosed (<font size=2><p>... for each paragraph): past 256 nested
         # elements libxml2 dropped the rest of the page, and trafilatura, parsing it so too, with it.
+        # So it did after a text node or attribute over 10 MB (a data: URI image before the story).
         tree, still = _parse(text, True)
         if still:  # past even the 2,048 it then allows: the inline tags go, which carry no text
             text = _INLINE_TAGS.sub("", text)
@@ -156,12 +157,16 @@ def _codec(label: str | None) -> str | None:
 
 def parse_html(text: str, *, deep: bool = False) -> Any | None:
     """Parse HTML with lxml's forgiving parser (truncated pages too); None when there is nothing.
-    ``deep`` lifts libxml2's limit of 256 nested elements to 2,048 (see :func:`_parse`)."""
-    return _parse(text, deep)[0]
+    ``deep`` lifts libxml2's limit of 256 nested elements to 2,048 (see :func:`_parse`); a page that
+    meets a limit ``deep`` lifts is parsed again with it."""
+    tree, limited = _parse(text, deep)
+    return _parse(text, True)[0] if limited and not deep else tree
 
 
 def _parse(text: str, deep: bool) -> tuple[Any | None, bool]:
-    """The tree, and whether libxml2 stopped at its depth limit (what was nested deeper is lost)."""
+    """The tree, and whether libxml2 stopped at one of the limits that ``deep`` (XML_PARSE_HUGE)
+    lifts: 256 nested elements (what was nested deeper is lost), or 10 MB in one text node or
+    attribute value (the rest of the page is lost)."""
     import lxml.etree
     import lxml.html
 
@@ -171,7 +176,8 @@ def _parse(text: str, deep: bool) -> tuple[Any | None, bool]:
         tree = lxml.html.document_fromstring(_XML_UNSAFE.sub("", text).encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.ParserError, ValueError):
         return None, False  # "Document is empty"
-    return tree, any("depth" in e.message.lower() for e in parser.error_log if e.type_name != "HTML_UNKNOWN_TAG")
+    return tree, any(e.type_name == "ERR_RESOURCE_LIMIT" or "depth" in e.message.lower()
+                     for e in parser.error_log if e.type_name != "HTML_UNKNOWN_TAG")
 
 
 def page_metadata(tree: Any) -> dict[str, Any]:
