@@ -99,11 +99,16 @@ def prepare(
             return out
         del data
     out.skipped = list(result.skipped)
+    # one line an article: what the reader left unread, then what the limit cut
+    unread = {note.path: note.reason for note in result.truncated}
     if result.articles:
         gaz = gazetteer()
         for article in result.articles:
             article.path = key
             cut = truncate(article, settings.max_article_chars)
+            if article.id in unread:
+                reasons = [unread.pop(article.id)] + ([cut.reason] if cut is not None else [])
+                cut = Skip(article.id, "; ".join(reasons))
             if cut is not None:
                 out.truncated.append(cut)
             extract(article, gaz, default_year=settings.default_year)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from searcher.model import Article, ReadError
-from searcher.readers import ReadResult, is_supported, read_bytes, read_file
+from searcher.readers import ReadResult, bounds, is_supported, read_bytes, read_file
 from searcher.readers.html import decode_html
 
 DATA = Path(__file__).parent / "data" / "readers" / "web"
@@ -388,9 +388,11 @@ def test_a_page_nested_past_even_the_raised_limit_keeps_its_text() -> None:
     "<pre>{}</pre>",  # a text node over 10 MB
     '<script>var image = "{}";</script>',
 ])
-def test_the_text_after_a_node_of_more_than_10_mb_is_kept(big: str) -> None:
+def test_the_text_after_a_node_of_more_than_10_mb_is_kept(big: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # libxml2 stops at a text node or attribute value of 10 MB unless asked for more (huge_tree):
-    # the story after a big data: URI image was lost without a word
+    # the story after a big data: URI image was lost without a word. (The page is parsed whole,
+    # not first made smaller as a page over 8 MB is: see the tests below.)
+    monkeypatch.setattr(bounds, "MAX_PAGE_BYTES", 1 << 30, raising=False)
     huge = big.format("QUFB" * (11 << 18))
     page = ("<html><head><title>Big image</title></head><body><article><h1>Strike near Erbil</h1>"
             f"<p>Missiles hit a base near Erbil on Tuesday, officials said.</p>{huge}"
@@ -404,3 +406,47 @@ def test_a_feed_summary_after_a_node_of_more_than_10_mb_keeps_its_text() -> None
     feed = f"<rss version='2.0'><channel><title>W</title><item><title>T</title><description>{summary}</description>"
     body = read_bytes((feed + "</item></channel></rss>").encode(), "w.rss", "w.rss").articles[0].body
     assert body.endswith("The end of the story.")
+
+
+def test_a_page_over_8_mb_loses_what_is_never_text_first() -> None:
+    # images as data: URIs, scripts and styles go before the page is parsed, and the story stays
+    image = '<img src="data:image/png;base64,' + "QUFB" * (3 << 20) + '">'
+    script = '<script>var x = "' + "y" * (1 << 20) + '";</script><style>p {color: red}</style>'
+    page = ('<html><head><title>Strike</title><script type="application/ld+json">{"datePublished": "2020-01-07"}'
+            f"</script>{script}</head><body><article><h1>Strike near Erbil</h1><p>Missiles hit a base.</p>{image}"
+            "<p>The story goes on after the image.</p></article></body></html>")
+    result = read_bytes(page.encode(), "p.html", "p.html")
+    (article,) = result.articles
+    assert article.body.endswith("goes on after the image.") and article.date == datetime(2020, 1, 7)
+    assert result.truncated == []
+
+
+@pytest.mark.parametrize("name", ["p.html", "p.txt", "p.warc"])
+def test_a_page_or_text_too_large_to_read_whole_is_read_in_part_and_said_so(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 72 MB page took 1.3 GB to read (trafilatura copies lxml's tree several times); a text
+    # file 5 times its size. Past 8 MB of HTML (16 MB of text) the rest is not read: here 1 MB.
+    limit = 1 << 20
+    monkeypatch.setattr(bounds, "MAX_TEXT_BYTES", limit)
+    monkeypatch.setattr(bounds, "MAX_PAGE_BYTES", limit)
+    paragraphs = "".join(f"<p>Paragraph {i} of the story, with some words in it.</p>\n" for i in range(40_000))
+    page = f"<html><head><title>Long</title></head><body><article>{paragraphs}</article></body></html>".encode()
+    data = page if name != "p.warc" else _warc_of(page)
+    assert len(data) > limit
+    result = read_bytes(data, name, name)
+    (article,) = result.articles
+    assert "Paragraph 0 of the story" in article.body and "Paragraph 39999 " not in article.body
+    (note,) = result.truncated
+    assert note.path == article.id and note.reason.endswith("MB: only its first 1.0 MB read")
+
+
+def _warc_of(page: bytes) -> bytes:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    out = io.BytesIO()
+    http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+    writer = WARCWriter(out, gzip=False)
+    writer.write_record(writer.create_warc_record("https://e.org/a", "response", payload=io.BytesIO(page),
+                                                  http_headers=http))
+    return out.getvalue()

@@ -43,6 +43,9 @@ class ReadResult:
 
     articles: list[Article] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
+    #: articles read only in part (by id), and why: a page or text file too large to read whole
+    #: (:mod:`searcher.readers.bounds`)
+    truncated: list[Skip] = field(default_factory=list, repr=False)
 
     def add(self, item: Article | Skip) -> None:
         """Append an article or a skip to the right list."""

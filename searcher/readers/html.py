@@ -15,6 +15,7 @@ from typing import Any
 
 from searcher.model import Article, ReadError, Skip
 from searcher.readers.base import ReadResult, make_article
+from searcher.readers.bounds import slim_page
 from searcher.readers.dates import parse_date
 from searcher.readers.encoding import check_text, clean_line, clean_text, decode
 
@@ -63,7 +64,7 @@ def read_html(data: bytes, suffix: str, rel: str) -> ReadResult:
     datetime.datetime(2021, 3, 2, 0, 0)
     """
     result = ReadResult()
-    result.add(html_article(data, rel, None))
+    result.add(html_article(data, rel, None, notes=result.truncated))
     return result
 
 
@@ -76,16 +77,19 @@ def html_article(
     url: str = "",
     own_id: str = "",
     fallback_date: datetime | None = None,
+    notes: list[Skip] | None = None,
 ) -> Article | Skip:
     """One page to an Article (or a Skip when it has no title or text).
 
     ``charset`` is a hint such as an HTTP header's; ``url`` (a WARC record's target) wins over
     the page's canonical url; ``fallback_date`` is used when the page's metadata has no date.
-    Raises ReadError for binary content.
+    A page too large to read whole is read in part (:func:`~searcher.readers.bounds.slim_page`),
+    and ``notes`` gets a Skip that says so. Raises ReadError for binary content.
 
     >>> html_article(b"<h1>Hi</h1><p>There.</p>", "w.warc", 2, url="https://e.org/a").id
     'w.warc#2'
     """
+    data, cut = slim_page(data)
     text = _XML_UNSAFE.sub("", decode_html(data, charset))
     tree, too_deep = _parse(text, False)
     if too_deep:
@@ -105,7 +109,7 @@ def html_article(
     if not body and tree is not None:
         body = html_to_text(tree, furniture=True)
     body = _drop_heading(body, title)
-    return make_article(
+    article = make_article(
         rel,
         n,
         title=title,
@@ -115,6 +119,9 @@ def html_article(
         source=meta.get("source") or extracted.get("sitename") or "",
         own_id=own_id,
     )
+    if cut and notes is not None and isinstance(article, Article):
+        notes.append(Skip(article.id, cut))
+    return article
 
 
 def decode_html(data: bytes, charset: str | None = None) -> str:

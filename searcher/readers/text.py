@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from searcher.model import Article
+from searcher.model import Article, Skip
 from searcher.readers.base import ReadResult, normalise_key, record_to_article
+from searcher.readers.bounds import text_head
 from searcher.readers.dates import TEXT_YEARS
 from searcher.readers.encoding import clean_text, decode, unescape_entities
 from searcher.readers.titles import split_title, strip_furniture
@@ -19,11 +20,13 @@ def read_text(data: bytes, suffix: str, rel: str) -> ReadResult:
 
     A leading front-matter block (``---`` / ``key: value`` lines / ``---``) gives the title,
     date, url, source and id; a leading date line such as ``Published: 2020-01-07`` gives the
-    date and is dropped.
+    date and is dropped. Past :data:`~searcher.readers.bounds.MAX_TEXT_BYTES` the file is not
+    read, and the result's ``truncated`` says so.
 
     >>> read_text(b"US duo in first spam conviction\\n\\nA brother and sister ...", ".txt", "a.txt")
     ReadResult(articles=[Article(id='a.txt', title='US duo in first spam conviction', ...)], ...)
     """
+    data, cut = text_head(data)
     text = clean_text(unescape_entities(decode(data)))
     meta, text = front_matter(text)
     text, date = strip_furniture(text)
@@ -37,6 +40,8 @@ def read_text(data: bytes, suffix: str, rel: str) -> ReadResult:
         article.date = date
     result = ReadResult()
     result.add(article)
+    if cut and isinstance(article, Article):
+        result.truncated.append(Skip(article.id, cut))
     return result
 
 

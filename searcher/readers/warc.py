@@ -64,7 +64,7 @@ def read_warc(data: bytes, suffix: str, rel: str) -> ReadResult:
             continue
         intact += 1
         if record.rec_type == "response" and _is_html(record):
-            result.add(_page(record, rel, n))
+            result.add(_page(record, rel, n, result.truncated))
     if not intact:
         # The file as a whole, so that a changed file that no longer reads keeps its articles
         if not data.startswith(_WARC_STARTS):
@@ -81,8 +81,8 @@ def _is_html(record: Any) -> bool:
     return content_type in _HTML_TYPES
 
 
-def _page(record: Any, rel: str, n: int) -> Article | Skip:
-    """One HTML response to an Article, or a Skip at ``rel#n``."""
+def _page(record: Any, rel: str, n: int, notes: list[Skip]) -> Article | Skip:
+    """One HTML response to an Article, or a Skip at ``rel#n``; ``notes`` gets a page read in part."""
     where = f"{rel}#{n}"
     uri = clean_line(record.rec_headers.get_header("WARC-Target-URI") or "")
     try:
@@ -102,6 +102,7 @@ def _page(record: Any, rel: str, n: int) -> Article | Skip:
             url=uri,
             own_id=uri,
             fallback_date=parse_date(record.rec_headers.get_header("WARC-Date")),
+            notes=notes,
         )
     except ReadError as error:
         return Skip(where, str(error))
