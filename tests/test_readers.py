@@ -357,6 +357,9 @@ _DATES = [
     ("2020-01-07", datetime(2020, 1, 7)),
     ("2020-01-07T10:00:00Z", datetime(2020, 1, 7, 10)),
     ("2020-01-07T10:00:00-05:00", datetime(2020, 1, 7, 15)),
+    ("2099-01-07 10:00 +0530", datetime(2099, 1, 7, 4, 30)),
+    ("2020-01-07T10:00:00+14:00", datetime(2020, 1, 6, 20)),
+    ("Tue, 07 Jan 2020 10:00:00 -1200", datetime(2020, 1, 7, 22)),
     ("Tue, 07 Jan 2020 10:00:00 EST", datetime(2020, 1, 7, 15)),
     ("7 January 2020", datetime(2020, 1, 7)),
     ("January 7, 2020", datetime(2020, 1, 7)),
@@ -370,7 +373,11 @@ _NOT_DATES = ["January 2020", "7 January", "2020", "31/02/2020", "2020-02-30", "
               # years written with four digits that dateutil read as two: 2020 and 2001, made up
               "7 January 0020", "Sat, 01 Jan 0001 00:00 +1400",
               # year 999 once in UTC, though 1000 as written
-              "1000-01-01T00:00:00+05:00"]  # fmt: skip
+              "1000-01-01T00:00:00+05:00",
+              # zones no clock is in: minutes or seconds past 59, offsets beyond UTC-12:00..+14:00
+              "2020-01-07T10:00:00+01:99", "Tue, 07 Jan 2020 10:00:00 +0160", "2020-01-07T10:00:00+01:30:99",
+              "Tue, 07 Jan 2020 10:00:00 +99:99", "2020-01-07T10:00:00+23:59", "Tue, 07 Jan 2020 10:00:00 -1300",
+              "20200107T100000+0199"]  # fmt: skip
 
 
 @pytest.mark.parametrize("value, expected", _DATES + [(value, None) for value in _NOT_DATES])

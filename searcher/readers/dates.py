@@ -28,6 +28,10 @@ _ZONES = {
     "EEST": 3, "MSK": 3, "IST": 5.5, "JST": 9, "AEST": 10, "AEDT": 11,
     "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
 }  # fmt: skip
+# A zone's offset as written (+01:00, -0530, +01:30:00): the last in a text is its zone
+_OFFSET = re.compile(r"[+-]\d\d:?(\d\d)(?::?(\d\d))?(?!\d)")
+# the zones in use run from UTC-12:00 (Baker Island) to UTC+14:00 (Kiribati)
+_ZONE_RANGE = (timedelta(hours=-12), timedelta(hours=14))
 # Two defaults differing in every date part: a part dateutil filled in differs between the parses.
 _DEFAULTS = (datetime(2001, 1, 1), datetime(2002, 2, 2))
 
@@ -36,9 +40,9 @@ def parse_date(value: object) -> datetime | None:
     """Parse a metadata date to a naive datetime (aware ones converted to UTC), else ``None``.
 
     Accepts ISO 8601, ``2017/2/7``, RFC 2822, ``7 January 2020``, epoch seconds or milliseconds.
-    Values missing a day, month or four-digit year, impossible dates and years outside
-    1000..2200 give ``None``. Ambiguous ``03/04/2020`` reads month first with ``/`` (US usage)
-    and day first with ``.`` or ``-``.
+    Values missing a day, month or four-digit year, impossible dates and zones (``+01:99``, or
+    beyond UTC-12:00..+14:00) and years outside 1000..2200 give ``None``. Ambiguous ``03/04/2020``
+    reads month first with ``/`` (US usage) and day first with ``.`` or ``-``.
 
     >>> parse_date("Tue, 07 Feb 2017 10:00:00 +0100")
     datetime.datetime(2017, 2, 7, 9, 0)
@@ -52,7 +56,10 @@ def parse_date(value: object) -> datetime | None:
     elif isinstance(value, (int, float)):
         parsed = _from_epoch(value)
     elif isinstance(value, str):
-        parsed = _from_text(" ".join(value.split()))
+        text = " ".join(value.split())
+        parsed = _from_text(text)
+        if parsed is not None and parsed.tzinfo is not None and not _possible_zone(parsed, text):
+            return None  # as the date it would name is not known, there is none
     else:
         return None
     if parsed is not None and parsed.tzinfo is not None:
@@ -64,6 +71,19 @@ def parse_date(value: object) -> datetime | None:
     if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
         return None
     return parsed
+
+
+def _possible_zone(parsed: datetime, text: str) -> bool:
+    """Whether ``parsed``'s zone, as ``text`` writes it, is one a clock can be in: Python and
+    dateutil take +01:99 for 2:39 ahead, and any offset short of a day."""
+    try:
+        offset = parsed.utcoffset()
+    except ValueError:  # a day or more
+        return False
+    if offset is None or not _ZONE_RANGE[0] <= offset <= _ZONE_RANGE[1]:
+        return False
+    written = _OFFSET.findall(text)
+    return not written or all(int(part or 0) < 60 for part in written[-1])
 
 
 def _from_epoch(value: float) -> datetime | None:
