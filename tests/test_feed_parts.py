@@ -144,3 +144,23 @@ def test_a_feed_that_does_not_stream_is_read_whole(tmp_path, data):
 
 def test_doctests():
     assert doctest.testmod(searcher.readers.feedparts).failed == 0
+
+
+def test_a_big_feed_that_breaks_is_read_up_to_the_break_and_says_where(tmp_path):
+    # Read whole, feedparser's lenient parser takes some 20 times the feed in memory: a big feed
+    # is read up to where it breaks (a stray "&", a download cut short), and the rest said lost
+    items = [f"<item><title>Story {i}</title><description>{'Oil prices rose. ' * 30}</description></item>\n"
+             for i in range(60)]
+    items[40] = items[40].replace("Story 40", "Story 40 & more")
+    path = tmp_path / "wire.rss"
+    for cut in (False, True):
+        feed = items[:41] if cut else items
+        path.write_text("<rss version='2.0'><channel><title>Wire</title>" + "".join(feed)
+                        + ("" if cut else "</channel></rss>"))
+        found = _parts(path, 4096)
+        articles, skipped = _read_in_parts(path, 4096)
+        assert [a["id"] for a in articles] == [f"wire.rss#{i}" for i in range(1, 41)]
+        assert {a["source"] for a in articles} == {"Wire"}
+        (where, first, reason), = skipped
+        assert (where, first) == ("part", 41) and found[-1].last
+        assert reason.startswith("broken feed: line 41 column ") and reason.endswith("the entries after it not read")

@@ -13,9 +13,11 @@ their own, with feedparser, as a feed is read whole:
    feed's root and channel around that header and about ``part_bytes`` of entries.
 
 Entries are numbered as in the whole feed, so ids (``rel#n``) are those of reading it whole.
-A feed that is not well-formed, or not shaped as these passes expect, raises
-:class:`~searcher.readers.jsonparts.ReadWhole` before any part, and is read whole by
-feedparser's lenient parser, as before.
+A feed that is not well-formed XML is read up to where it breaks, and a last part says
+where (``wire.rss#N: broken feed: ...``), as for a gzip stream that breaks off: the next run
+reads it again. One that breaks before its first entry, or that is not shaped as these passes
+expect, raises :class:`~searcher.readers.jsonparts.ReadWhole` before any part, and is read
+whole by feedparser's lenient parser, as before.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "wire.rss"
@@ -28,6 +30,7 @@ feedparser's lenient parser, as before.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO
@@ -77,14 +80,15 @@ def _envelope(open_source: Callable[[], AbstractContextManager[BinaryIO]], max_b
 
     container: Any = None  # the element that holds the entries: <channel>, or the root
     entries = depth = in_entry = 0
+    root: Any = None
     try:
         with open_source() as source:
-            parse = _iterparse(source)
-            for event, el in parse:
+            for event, el in _iterparse(source):
                 if event == "start":
                     depth += 1
                     if depth == 1 and _name(el.tag)[1] not in _ROOTS:
                         raise ReadWhole("not a feed")
+                    root = root if root is not None else el  # iterparse's own is None after an error
                     if depth == 1 and el.getroottree().docinfo.doctype:
                         # its entities (RSS 0.91's &nbsp;) would be lost with the DOCTYPE
                         raise ReadWhole("a feed with a DOCTYPE")
@@ -103,9 +107,12 @@ def _envelope(open_source: Callable[[], AbstractContextManager[BinaryIO]], max_b
                     in_entry = 0
                     entries += 1
                     _let_go(el)
-            root = parse.root
     except lxml.etree.XMLSyntaxError:
-        raise ReadWhole("not well-formed") from None
+        # A feed that breaks after some entries (a download cut short, a stray "&") is read up to
+        # the break, which the second pass reports: read whole, feedparser's lenient parser would
+        # take 20 times its size in memory. One that breaks before any is read whole.
+        if not entries:
+            raise ReadWhole("not well-formed") from None
     except (OSError, ValueError) as error:  # a gzip stream that breaks, bytes lxml refuses
         raise ReadWhole(str(error)) from None
     if not entries:
@@ -165,10 +172,20 @@ def feed_parts(open_source: Callable[[], AbstractContextManager[BinaryIO]], part
                         size += len(entry)
                     _let_go(el)
     except (lxml.etree.XMLSyntaxError, OSError, ValueError) as error:
-        # the file changed since its first pass (or its gzip stream broke): what came before stands
+        # not well-formed (the first pass found entries before the break), or changed since the
+        # first pass, or a gzip stream that broke: what came before stands
         if held:
             yield first, before + b"".join(held) + after, size, ""
-        yield done + 1, b"", 0, f"broken feed: {str(error).lower()[:100]}"
+        yield done + 1, b"", 0, f"broken feed: {_why(error)}"
         return
     if held:
         yield first, before + b"".join(held) + after, size, ""
+
+
+def _why(error: Exception) -> str:
+    """lxml's "xmlParseEntityRef: no name, line 9, column 5 (<string>, line 9)" as "line 9 column
+    5: xmlparseentityref: no name", as feedparser's errors are given; the entries after it are lost."""
+    position = getattr(error, "position", None)
+    message = re.sub(r",? line \d+, column \d+.*$", "", getattr(error, "msg", None) or str(error)).strip()
+    where = f"line {position[0]} column {position[1]}: " if position else ""
+    return f"{where}{message.lower()[:100]}; the entries after it not read"
