@@ -450,3 +450,9 @@ def _warc_of(page: bytes) -> bytes:
     writer.write_record(writer.create_warc_record("https://e.org/a", "response", payload=io.BytesIO(page),
                                                   http_headers=http))
     return out.getvalue()
+
+
+def test_bounds_doctests() -> None:
+    import doctest
+
+    assert doctest.testmod(bounds).failed == 0
