@@ -183,7 +183,9 @@ def _parse(text: str, deep: bool) -> tuple[Any | None, bool]:
         tree = lxml.html.document_fromstring(_XML_UNSAFE.sub("", text).encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.ParserError, ValueError):
         return None, False  # "Document is empty"
-    return tree, any(e.type_name == "ERR_RESOURCE_LIMIT" or "depth" in e.message.lower()
+    # libxml2 2.11+ says "Resource limit exceeded ... try XML_PARSE_HUGE"; older ones "huge text
+    # node" or "AttValue length too long"
+    return tree, any(e.type_name == "ERR_RESOURCE_LIMIT" or re.search("depth|huge|too long", e.message, re.I)
                      for e in parser.error_log if e.type_name != "HTML_UNKNOWN_TAG")
 
 
