@@ -42,6 +42,17 @@ def column(reader: IndexReader, name: str):
     return values
 
 
+def stored(s: Searcher, docnum: int) -> dict:
+    """The stored fields of document ``docnum``. Every article stores its id: a record without
+    one is what a truncated stored-fields column reads as (Whoosh gives such a document an
+    empty record), and raises here, in a module that decodes index files, as their damage
+    (``searcher.damage``), not as a KeyError in the code that shows it."""
+    fields = s.stored_fields(docnum)
+    if "id" not in fields:
+        raise KeyError(f"document {docnum} has no stored fields (its _stored.col column is cut short?)")
+    return fields
+
+
 def field_lengths(reader: IndexReader, field: str) -> list:
     """The length of ``field`` in each document of one segment, as the scorer reads it
     (``doc_field_length(docnum, field, 1)``), kept per reader."""

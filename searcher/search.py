@@ -133,7 +133,7 @@ def _build_filter(s: Searcher, opts: SearchOptions, canonical, low, high) -> wq.
 
 
 def _hit(s: Searcher, rank: int, docnum: int, score: float | None, words: frozenset[str], cluster_sizes) -> Hit:
-    stored = s.stored_fields(docnum)
+    stored = readcache.stored(s, docnum)
     cluster = stored.get("cluster")
     body = stored.get("body")
     marked = highlight_text(body, words, s.schema["body"].analyzer) if body else ""
@@ -472,7 +472,7 @@ def similar(s: Searcher, article_id: str, opts: SearchOptions) -> ResultPage | N
     docnum = s.document_number(id=article_id)
     if docnum is None:
         return None
-    stored = s.stored_fields(docnum)
+    stored = readcache.stored(s, docnum)
     text = f"{stored.get('title', '')}\n{stored.get('title', '')}\n{stored.get('body', '')}"
     key_terms = s.key_terms_from_text("body", text, numterms=SIMILAR_TERMS)
     if not key_terms:

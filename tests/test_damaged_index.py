@@ -127,3 +127,18 @@ def test_the_command_line_says_damaged_in_one_line(healthy, tmp_path):
         assert done.returncode == 1 and len(lines) == 1, (kind, args, done.stderr[-800:])
         assert lines[0].startswith(f"searcher: the index at {folder} is damaged"), lines
         assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_hit_whose_stored_record_reads_empty_is_damage(healthy, gazetteer, monkeypatch):
+    # A stored-fields column cut short gives the documents past the cut an empty record, which
+    # showing a hit read as a KeyError, an internal error.
+    from whoosh.reading import SegmentReader
+
+    with searcher.Index.open(healthy, gazetteer=gazetteer) as ix:
+        assert ix.search("oil").hits and ix.similar("strikes.txt") is not None
+    monkeypatch.setattr(SegmentReader, "stored_fields", lambda self, docnum: {})
+    with searcher.Index.open(healthy, gazetteer=gazetteer) as ix:
+        with pytest.raises(searcher.IndexDamagedError, match="no stored fields"):
+            ix.search("oil")
+        with pytest.raises(searcher.IndexDamagedError, match="no stored fields"):
+            ix.similar("strikes.txt")
