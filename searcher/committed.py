@@ -23,6 +23,7 @@ is not compared with every dated article of the index.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Set
 
@@ -179,13 +180,17 @@ class Committed:
         if self._columns is None:
             # Opened once per searcher: opening a column reads its offsets for the whole index,
             # which for each day a run looked up made a run over dates in random order crawl.
-            reader = self.searcher.reader()
-            self._columns = reader.column_reader("cluster"), reader.column_reader("minhash")
-        clusters, minhashes = self._columns
+            # Each segment's own: Whoosh's reader over several finds each document's segment
+            # anew, which was most of the time a lookup took.
+            self._columns = [(base, leaf.column_reader("cluster"), leaf.column_reader("minhash"))
+                             for leaf, base in self._leaves]
+            self._bases = [base for base, _, _ in self._columns]
+        columns, bases = self._columns, self._bases
         table: dict[bytes, list[Entry]] = {}
         for docnum in docnums:
-            sig = minhashes[docnum]
-            entry = (clusters[docnum], sig, day)
+            base, clusters, minhashes = columns[bisect_right(bases, docnum) - 1]
+            sig = minhashes[docnum - base]
+            entry = (clusters[docnum - base], sig, day)
             for k in band_keys(sig):
                 table.setdefault(k, []).append(entry)
         return table
