@@ -110,17 +110,25 @@ class SegmentWriter(writing.SegmentWriter):
         self._adopted: list[Any] = []
         # column name -> its writer, which keeps the values until the segment is written
         self._columns: dict[str, Buffered] = {}
+        self._known = frozenset(self.schema.names())
+        # field name -> what add_document asks of the field, asked once
+        self._plans: dict[str, _Plan] = {}
 
     def add_document(self, **fields: Any) -> None:
         self._check_state()
         perdocwriter = self.perdocwriter
-        schema = self.schema
         docnum = self.docnum
         ready: dict[str, list[Posting]] = fields.get("_postings") or {}
-        docboost = self._doc_boost(fields)
-        fieldnames = sorted(name for name in fields if not name.startswith("_"))
-        self._check_fields(schema, fieldnames)
+        # Boosts and "_stored_" values are Whoosh's keywords: documents made by Documents have
+        # none, and skip looking for them field by field.
+        keywords = [name for name in fields if name[:1] == "_"]
+        plain = not keywords or keywords == ["_postings"]
+        docboost = 1.0 if plain else self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if name[:1] != "_")
+        if not self._known.issuperset(fieldnames):
+            self._check_fields(self.schema, fieldnames)
         inverted = self._inverted
+        plans = self._plans
         added = 0
         nbytes = 0
 
@@ -130,13 +138,16 @@ class SegmentWriter(writing.SegmentWriter):
         done: dict[str, int] = {}  # the lengths this document added, to take back if it fails
         try:
             for fieldname in fieldnames:
-                value = fields.get(fieldname)
+                value = fields[fieldname]
                 if value is None:
                     continue
-                field = schema[fieldname]
+                plan = plans.get(fieldname)
+                if plan is None:
+                    plan = plans[fieldname] = _Plan(self.schema[fieldname], fieldname)
+                field = plan.field
                 length = 0
-                if field.indexed:
-                    fieldboost = self._field_boost(fields, fieldname, docboost)
+                if plan.indexed:
+                    fieldboost = docboost if plain else self._field_boost(fields, fieldname, docboost)
                     items = ready.get(fieldname)
                     if items is None:
                         items = field.index(value)
@@ -156,28 +167,27 @@ class SegmentWriter(writing.SegmentWriter):
                             terms[tbytes] = [docnum, weight * fieldboost, vbytes]
                         else:
                             flat += (docnum, weight * fieldboost, vbytes)
-                    if field.scorable:
+                    if plan.scorable:
                         length = sum(map(_FREQUENCY, items))
                     added += len(items)
                     nbytes += (len(terms) - before) * TERM_OVERHEAD + sum(map(len, map(_VALUE, items)))
 
-                vformat = field.vector
-                if vformat:
-                    vitems = vformat.word_values(value, field.analyzer, mode="index")
+                if plan.vector:
+                    vitems = plan.vector.word_values(value, field.analyzer, mode="index")
                     vitems = sorted((text, weight, vbytes) for text, _, weight, vbytes in vitems)
                     perdocwriter.add_vector_items(fieldname, field, vitems)
 
                 # W3PerDocWriter.add_field and add_column_value, with the columns kept for the
                 # segment's end (searcher.columnwriter)
-                customval = fields.get(f"_stored_{fieldname}", value)
-                if field.stored and customval is not None:
+                customval = value if plain else fields.get(f"_stored_{fieldname}", value)
+                if plan.stored and customval is not None:
                     stored[fieldname] = customval
                 if length:
-                    self._column(_lenfield(fieldname), LENGTHS_COLUMN).add(docnum, length_to_byte(length))
+                    self._column(plan.lengths, LENGTHS_COLUMN).add(docnum, length_to_byte(length))
                     fieldlengths[fieldname] += length
                     done[fieldname] = length
                     nbytes += COLUMN_OVERHEAD
-                column = field.column_type
+                column = plan.column
                 if column and customval is not None:
                     cvalue = field.to_column_value(customval)
                     self._column(fieldname, column).add(docnum, cvalue)
@@ -255,6 +265,21 @@ class SegmentWriter(writing.SegmentWriter):
         self._inverted = {}
         self._merged = []
         self.fieldwriter.close()
+
+
+class _Plan:
+    """What :meth:`SegmentWriter.add_document` asks of one field, asked once per writer."""
+
+    __slots__ = ("field", "indexed", "scorable", "stored", "column", "vector", "lengths")
+
+    def __init__(self, field: Any, name: str) -> None:
+        self.field = field
+        self.indexed = field.indexed
+        self.scorable = field.scorable
+        self.stored = field.stored
+        self.column = field.column_type
+        self.vector = field.vector
+        self.lengths = _lenfield(name)
 
 
 #: terms written to the term table at a time
