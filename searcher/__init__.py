@@ -44,6 +44,7 @@ from searcher.model import (
     Span,
 )
 from searcher.processes import built_apart
+from searcher.query import undecodable
 from searcher.ranking import DEFAULT_RANKING, Ranking
 from searcher.rebuild import rebuild as _rebuild
 from searcher.search import SORTS, SearchOptions, run_search, similar
@@ -268,6 +269,8 @@ class Index:
         >>> [h.title for h in ix.similar("a1", limit=3).hits]
         """
         opts = options or SearchOptions(limit=limit)
+        if undecodable(article_id) is not None:
+            return None  # no article's id holds what no text can (Whoosh raised UnicodeEncodeError)
         with deadline(opts.timeout), reading(self.path):
             return similar(self._current_searcher(), article_id, opts)
 
@@ -292,6 +295,8 @@ class Index:
         >>> ix.get("a1").title
         'Missiles hit Erbil'
         """
+        if undecodable(article_id) is not None:
+            return None  # no article's id holds what no text can (Whoosh raised UnicodeEncodeError)
         with reading(self.path):
             return _inspect.get_article(self._ix, article_id)
 

@@ -320,6 +320,15 @@ def test_a_new_index_answers_with_no_results(new_index):
         ix.search('"unclosed')
 
 
+def test_an_id_with_what_no_text_can_hold_is_no_article(new_index, folder):
+    # A lone surrogate (a byte that was not UTF-8, as Python decodes arguments) cannot be encoded:
+    # get and similar raised UnicodeEncodeError from Whoosh.
+    ix = new_index()
+    ix.add(folder)
+    assert ix.get("strikes\udcff.txt") is None and ix.similar("\udcff") is None
+    assert ix.get(next(ix.articles()).id) is not None
+
+
 def test_a_second_writer_can_wait_for_the_first(new_index, folder, monkeypatch):
     from typer.testing import CliRunner
 
