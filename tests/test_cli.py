@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from commands import searcher_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -192,11 +193,7 @@ def test_bad_input_is_one_line_and_exit_2(index_dir, tmp_path, args, message):
 
 
 def _cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    # This interpreter's own script first: the one on PATH may be another installation's
-    own = Path(sys.executable).with_name("searcher")
-    exe = str(own) if own.exists() else shutil.which("searcher")
-    cmd = [exe] if exe else [sys.executable, "-m", "searcher.cli"]
-    return subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([*searcher_command(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_real_process_with_env_index_and_plain_pipe(tmp_path):

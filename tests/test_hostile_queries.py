@@ -15,15 +15,14 @@ import itertools
 import json
 import random
 import resource
-import shutil
 import subprocess
-import sys
 import time
 import tracemalloc
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from commands import searcher_command
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
@@ -441,11 +440,7 @@ def test_bounded_queries_match_and_score_as_whoosh_does(hostile_index):
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    # This interpreter's own script first: the one on PATH may be another installation's
-    own = Path(sys.executable).with_name("searcher")
-    exe = str(own) if own.exists() else shutil.which("searcher")
-    cmd = [exe] if exe else [sys.executable, "-m", "searcher.cli"]
-    return subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run([*searcher_command(), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize(

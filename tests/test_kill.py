@@ -11,6 +11,8 @@ import sys
 import time
 from collections import Counter
 
+from commands import searcher_command
+
 import searcher
 
 # A pause per file stretches the writing (10 commits) over a couple of seconds, so that
@@ -92,13 +94,11 @@ def test_a_killed_run_leaves_no_worker_behind(tmp_path):
     # for the rest of the message forever, holding the run's stdout open (so that
     # 'searcher index | tee log' never ended). SIGTERM ends a run as Ctrl-C does.
     import os
-    import shutil
 
     if not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
         return  # not Linux: nothing here to look at
     _big_dump(tmp_path / "news")
-    exe = shutil.which("searcher")
-    cmd = [exe] if exe else [sys.executable, "-m", "searcher.cli"]
+    cmd = searcher_command()
     for n, sig in enumerate([signal.SIGKILL, signal.SIGKILL, signal.SIGTERM]):
         run = subprocess.Popen([*cmd, "index", str(tmp_path / "news"), "--index", str(tmp_path / f"ix{n}")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -9,8 +9,9 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from commands import searcher_command
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -43,8 +44,7 @@ def test_library_example_runs(tmp_path, monkeypatch):
 
 
 def _searcher(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    exe = shutil.which("searcher")
-    cmd = [exe] if exe else [sys.executable, "-m", "searcher.cli"]
+    cmd = searcher_command()
     env = {k: v for k, v in os.environ.items() if k != "SEARCHER_INDEX"}
     return subprocess.run([*cmd, *args], cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
 
