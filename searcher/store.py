@@ -28,11 +28,7 @@ def create(path: str | Path, wait: float = 0, on_wait: Callable[[float], None] |
     """
     folder = Path(path)
     _refuse_other_files(folder)
-    made = not folder.exists()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise IndexWriteError(f"cannot create an index at {folder}: {e.strerror or e}") from None
+    made = _make_folder(folder)
     # Another run may be writing it, or making it: emptied under its feet, the index would lose
     # what it had, and take that run's next commits as well.
     lock = take_lock(FileStorage(str(folder)), wait, on_wait)
@@ -40,6 +36,16 @@ def create(path: str | Path, wait: float = 0, on_wait: Callable[[float], None] |
         return _make(folder, made, had_meta=(folder / META_FILE).exists())
     finally:
         lock.release()
+
+
+def _make_folder(folder: Path) -> bool:
+    """Make ``folder`` if it is missing; whether this made it."""
+    made = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise IndexWriteError(f"cannot create an index at {folder}: {e.strerror or e}") from None
+    return made
 
 
 def _make(folder: Path, made: bool, had_meta: bool) -> FileIndex:
@@ -66,16 +72,13 @@ def open_or_create(path: str | Path, wait: float = 0, on_wait: Callable[[float],
     if marked(folder):
         return open_existing(folder)
     _refuse_other_files(folder, making=True)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise IndexWriteError(f"cannot create an index at {folder}: {e.strerror or e}") from None
+    made = _make_folder(folder)
     lock = take_lock(FileStorage(str(folder)), wait, on_wait)
     try:
         if marked(folder):  # made by the run that held the lock
             return open_existing(folder)
         _refuse_other_files(folder)
-        return _make(folder, made=False, had_meta=False)
+        return _make(folder, made, had_meta=False)
     finally:
         lock.release()
 
