@@ -6,8 +6,8 @@ them about a twentieth of the time an article takes to index; every date is also
 field's column, which a range can compare in one pass with numpy. So indexes of schema
 version 6 do not index the date's tiers, and every date range, in a filter or a query
 (``date:2020-01``), is a :class:`ColumnDateRange`. It reads the column of older indexes
-just as well, whose date terms are then left unread. (An indexing run looks up the
-articles of a day by the ``day`` field's one term a day: see ``searcher.committed``.)
+just as well, whose date terms are then left unread. (An indexing run finds the committed
+articles of a day from the same column, sorted once per segment: see ``searcher.committed``.)
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from searcher.postings import deleted_mask
 
 #: the field whose ranges are read from its column
 DATE_FIELD = "date"
+#: the ranges whose documents are kept per reader
+MAX_CACHED_RANGES = 64
 
 
 class ColumnDateRange(wq.DateRange):
@@ -42,10 +44,18 @@ class ColumnDateRange(wq.DateRange):
     """
 
     def _ids(self, reader: IndexReader) -> np.ndarray:
-        # Not the deleted: Whoosh's posting lists leave them out, and its collectors count on it.
-        mask = range_mask(reader, self.fieldname, self.start, self.end, self.startexcl, self.endexcl)
-        gone = deleted_mask(reader)
-        return np.flatnonzero(mask if gone is None else mask & ~gone)
+        # Kept per reader: a query asks for them up to three times (its size estimate, its
+        # matcher, its documents), each a pass over every date of the index.
+        key = (self.fieldname, self.start, self.end, self.startexcl, self.endexcl)
+        kept = readcache.lru(reader, "date ranges", MAX_CACHED_RANGES)
+        ids = kept.get(key)
+        if ids is None:
+            # Not the deleted: Whoosh's posting lists leave them out, and its collectors count on it.
+            mask = range_mask(reader, self.fieldname, self.start, self.end, self.startexcl, self.endexcl)
+            gone = deleted_mask(reader)
+            ids = np.flatnonzero(mask if gone is None else mask & ~gone)
+            kept.put(key, ids)
+        return ids
 
     def matcher(self, searcher, context=None):  # noqa: ANN001, ANN201 (Whoosh's signature)
         ids = self._ids(searcher.reader())

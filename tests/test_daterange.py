@@ -172,3 +172,22 @@ def test_copies_join_across_runs_in_a_version_5_index(tmp_path, gazetteer):
     assert clusters["d2"] == clusters["d1"] == "d1"
     assert clusters["u2"] == clusters["u1"]
     ix.close()
+
+
+def test_a_ranges_documents_are_computed_once_per_reader(new, monkeypatch):
+    from searcher import daterange
+
+    calls = []
+    real = daterange.range_mask
+    monkeypatch.setattr(daterange, "range_mask", lambda *a, **k: calls.append(a[1:]) or real(*a, **k))
+    q = ColumnDateRange("date", datetime(2020, 1, 10), datetime(2020, 2, 10))
+    with new._ix.searcher() as s:
+        first = list(q.docs(s))
+        assert q.estimate_size(s.reader()) == len(first) > 0
+        assert [m for m in [q.matcher(s)] if m.is_active()] and list(q.docs(s)) == first
+        assert len(calls) == 1
+        other = ColumnDateRange("date", datetime(2020, 1, 10), datetime(2020, 2, 10), endexcl=True)
+        list(other.docs(s))
+        assert len(calls) == 2  # another range is another key
+    with new._ix.searcher() as s:  # another reader
+        assert list(q.docs(s)) == first and len(calls) == 3
