@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from searcher.schema import META_FILE, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION,
 #: The package's version, recorded in every index it writes.
 VERSION = "0.1.0"
 _LOCK_FILE = f"{_DEF_INDEX_NAME}_WRITELOCK"
+_FIRST_TOC = f"_{_DEF_INDEX_NAME}_0.toc"  # and its temporary files, _MAIN_0.toc.<time>
 
 
 def create(path: str | Path, wait: float = 0, on_wait: Callable[[float], None] | None = None) -> FileIndex:
@@ -31,7 +33,7 @@ def create(path: str | Path, wait: float = 0, on_wait: Callable[[float], None] |
     made = _make_folder(folder)
     # Another run may be writing it, or making it: emptied under its feet, the index would lose
     # what it had, and take that run's next commits as well.
-    lock = take_lock(FileStorage(str(folder)), wait, on_wait)
+    lock = take_lock(FileStorage(str(folder)), wait, on_wait, making=not marked(folder))
     try:
         return _make(folder, made, had_meta=(folder / META_FILE).exists())
     finally:
@@ -73,7 +75,7 @@ def open_or_create(path: str | Path, wait: float = 0, on_wait: Callable[[float],
         return open_existing(folder)
     _refuse_other_files(folder, making=True)
     made = _make_folder(folder)
-    lock = take_lock(FileStorage(str(folder)), wait, on_wait)
+    lock = take_lock(FileStorage(str(folder)), wait, on_wait, making=True)
     try:
         if marked(folder):  # made by the run that held the lock
             return open_existing(folder)
@@ -91,15 +93,31 @@ def _refuse_other_files(folder: Path, making: bool = False) -> None:
         raise IndexNotFoundError(f"cannot create an index at {folder}: it is a file")
     if not folder.is_dir() or (folder / META_FILE).exists():
         return
-    ours = (f"_{_DEF_INDEX_NAME}_", f"{_DEF_INDEX_NAME}_") if making else (_LOCK_FILE,)
+    # A first table of contents (no segments) without the mark is an index a run was killed
+    # making: made again, as it would have been
+    mark = f".{META_FILE}."  # the mark being written
+    ours = (f"_{_DEF_INDEX_NAME}_", f"{_DEF_INDEX_NAME}_", mark) if making else (_LOCK_FILE, _FIRST_TOC, mark)
     if any(not p.name.startswith(ours) for p in folder.iterdir()):
         raise IndexNotFoundError(f"cannot create an index in {folder}: the folder is not empty and holds no index")
 
 
 def write_meta(folder: Path) -> None:
-    """Mark ``folder`` as an index of this package's version and schema."""
-    meta = {"format": "searcher", "schema_version": SCHEMA_VERSION, "version": VERSION}
-    (folder / META_FILE).write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    """Mark ``folder`` as an index of this package's version and schema. Written beside and
+    renamed into place, and only when it changes: a write cut short (a kill, a full disk) must
+    not leave an index whose mark no longer reads."""
+    text = json.dumps({"format": "searcher", "schema_version": SCHEMA_VERSION, "version": VERSION}) + "\n"
+    target = folder / META_FILE
+    try:
+        if target.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, ValueError):
+        pass
+    temporary = folder / f".{META_FILE}.{os.getpid()}.tmp"
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _remove_unfinished(folder: Path, made: bool) -> None:
@@ -153,9 +171,12 @@ def marked(path: str | Path) -> bool:
     return (Path(path) / META_FILE).exists()
 
 
-def take_lock(storage: Storage, wait: float, on_wait: Callable[[float], None] | None = None) -> LockBase:
+def take_lock(storage: Storage, wait: float, on_wait: Callable[[float], None] | None = None,
+              making: bool = False) -> LockBase:
     """The write lock of the index in ``storage``, taken at once or within ``wait`` seconds
-    (``on_wait`` is told first); :class:`IndexLockedError` when another process keeps it."""
+    (``on_wait`` is told first); :class:`IndexLockedError` when another process keeps it.
+    ``making``: the index is yet to be made there (a lock that cannot be written is then no
+    index that "can still be searched")."""
     lock = storage.lock(_LOCK_FILE)  # the lock Whoosh's writers take
     try:
         if lock.acquire():
@@ -170,6 +191,8 @@ def take_lock(storage: Storage, wait: float, on_wait: Callable[[float], None] | 
         if try_for(lock.acquire, timeout=wait, delay=0.1):
             return lock
     except OSError as e:  # a read-only index fails at the lock file
+        if making:
+            raise IndexWriteError(f"cannot create an index at {storage.folder}: {e.strerror or e}") from None
         raise write_error(storage, e) from None
     raise IndexLockedError(
         f"the index at {storage.folder} is still being written by another process after {wait:g} s; try again later"

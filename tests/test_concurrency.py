@@ -155,11 +155,11 @@ def test_a_run_that_waited_to_make_the_index_opens_the_one_another_made(tmp_path
     docs = _docs(tmp_path / "docs", 4)
     take = store.take_lock
 
-    def another_run_first(storage, wait, on_wait=None):
+    def another_run_first(storage, wait, on_wait=None, **kwargs):
         monkeypatch.setattr(store, "take_lock", take)
         with searcher.Index.open(folder, create=True, gazetteer=gazetteer) as other:
             other.add(docs)
-        return take(storage, wait, on_wait)
+        return take(storage, wait, on_wait, **kwargs)
 
     monkeypatch.setattr(store, "take_lock", another_run_first)
     with searcher.Index.open(folder, create=True, gazetteer=gazetteer) as ix:
@@ -191,3 +191,39 @@ def test_two_first_runs_at_once_with_wait_both_succeed(tmp_path):
         assert [run.returncode for run in runs] == [0, 0], [err for _, err in outs]
         added = sorted(json.loads(out)["added"] for out, _ in outs)
         assert added == [0, 3]
+
+
+def test_a_folder_where_a_killed_run_was_making_the_index_is_made_again(tmp_path, gazetteer):
+    # Killed between the first table of contents and the mark (searcher.json): every later run,
+    # --rebuild too, refused the folder as "not empty and holds no index".
+    from whoosh import index as whoosh_index
+
+    from searcher.schema import build_schema
+
+    docs = _docs(tmp_path / "docs", 2)
+    for n, make in enumerate([lambda f: searcher.Index.open(f, create=True, gazetteer=gazetteer),
+                              lambda f: searcher.Index.create(f, gazetteer=gazetteer)]):
+        folder = tmp_path / f"ix{n}"
+        folder.mkdir()
+        whoosh_index.create_in(str(folder), build_schema())
+        (folder / "MAIN_WRITELOCK").write_text("")
+        (folder / ".searcher.json.123.tmp").write_text("{")
+        with make(folder) as ix:
+            assert ix.add(docs).added == 2
+        assert searcher.check_index(folder).ok
+    folder = tmp_path / "ix2"
+    folder.mkdir()
+    whoosh_index.create_in(str(folder), build_schema())
+    assert searcher.Index.rebuild(folder, docs, gazetteer=gazetteer).added == 2
+
+
+def test_a_folder_that_cannot_be_written_says_no_index_can_be_made_there(tmp_path, monkeypatch):
+    from whoosh.filedb.filestore import FileStorage
+
+    def refused(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")  # as a read-only folder refuses the lock file
+
+    monkeypatch.setattr(type(FileStorage(str(tmp_path)).lock("probe")), "acquire", refused)
+    with pytest.raises(searcher.IndexWriteError) as made:
+        searcher.Index.open(tmp_path / "ix", create=True)
+    assert str(made.value) == f"cannot create an index at {tmp_path / 'ix'}: Permission denied"
