@@ -29,7 +29,7 @@ from whoosh.index import _DEF_INDEX_NAME, TOC, FileIndex, clean_files
 from searcher import store
 from searcher.extract import Gazetteer
 from searcher.indexer import IndexSettings, Progress, index_paths
-from searcher.model import IndexSummary
+from searcher.model import IndexSummary, IndexWriteError, SearcherError
 from searcher.schema import BUILD_FOLDER
 
 
@@ -42,7 +42,9 @@ def rebuild(
 ) -> IndexSummary:
     """Index ``paths`` afresh into the index at ``path``, replacing all it holds (see the module's
     docstring); a folder with no index gets a new one, as ``create`` makes it. The summary is
-    that of the new index's run: every article in it is ``added``."""
+    that of the new index's run (every article in it is ``added``), with every article the old
+    index held ``removed``. A rebuild that finds no article does not replace an index that has
+    some (:class:`SearcherError`)."""
     folder = Path(path)
     if not store.marked(folder):  # nothing to keep: built in place
         made = store.open_or_create(folder, settings.lock_wait, settings.on_lock_wait)
@@ -51,13 +53,37 @@ def rebuild(
     build = folder / BUILD_FOLDER
     try:
         _remove(build)  # what a rebuild that was interrupted left
-        built = store.create(build)
-        summary = index_paths(built, paths, gazetteer, settings, progress, leave_out=folder)
+        old = _articles(folder)
+        try:
+            built = store.create(build)
+            summary = index_paths(built, paths, gazetteer, settings, progress, leave_out=folder)
+        except IndexWriteError as e:  # it named the build's folder, and asked to run again "to add the rest"
+            why = getattr(e, "reason", None) or str(e)
+            raise IndexWriteError(f"cannot rebuild the index at {folder}: {why}; the index is as it was "
+                                  "(run the rebuild again once that is mended)") from None
+        if old and not built.doc_count():
+            # An unmounted share, a mistyped folder: the index would be emptied without a word
+            raise SearcherError(f"the rebuild found no articles to index; the index at {folder} keeps its {old:,} "
+                                "(to empty it, delete its folder)")
         swap_in(folder, built)
     finally:
         _remove(build)
         lock.release()
+    summary.removed = old  # every article the index held was replaced by the new ones
     return summary
+
+
+def _articles(folder: Path) -> int:
+    """The live articles of the index in ``folder``; 0 when it cannot be read (damaged, or of a
+    schema version this package does not read), which is what a rebuild is for."""
+    try:
+        ix = store.open_existing(folder)
+        try:
+            return ix.doc_count()
+        finally:
+            ix.close()
+    except Exception:  # noqa: BLE001 (Whoosh raises many kinds for a damaged index)
+        return 0
 
 
 def swap_in(folder: Path, built: FileIndex) -> None:

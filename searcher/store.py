@@ -209,4 +209,6 @@ def write_error(storage: Storage, e: OSError) -> IndexWriteError:
         hint = "it can still be searched"
     else:
         hint = "the index keeps what it had committed"
-    return IndexWriteError(f"cannot write the index at {folder}: {why}; {hint}")
+    error = IndexWriteError(f"cannot write the index at {folder}: {why}; {hint}")
+    error.reason = why
+    return error

@@ -44,7 +44,7 @@ def _old_index(tmp_path: Path, gazetteer, n: int = 12) -> Path:
 def test_a_rebuild_replaces_everything_the_index_held(tmp_path, gazetteer):
     index = _old_index(tmp_path, gazetteer)
     summary = searcher.Index.rebuild(index, _docs(tmp_path / "new", "new", 7), gazetteer=gazetteer)
-    assert summary.added == 7 and summary.removed == 0
+    assert summary.added == 7 and summary.removed == 12  # the old index's articles, all replaced
     assert _ids(index) == {f"new{i:03}.txt" for i in range(7)}
     with searcher.Index.open(index) as ix:
         assert ix.search("harvest").total == 7 and ix.search("old").total == 0
@@ -187,3 +187,36 @@ def test_kill_9_during_a_rebuild_leaves_the_old_index_and_the_next_rebuild_compl
     assert _ids(index) == {f"new{i:03}.txt" for i in range(150)}
     assert not (index / BUILD_FOLDER).exists()
     assert searcher.check_index(index).ok
+
+
+def test_a_rebuild_that_finds_no_article_keeps_the_index(tmp_path, gazetteer):
+    # An unmounted share or a mistyped folder emptied the index, and said "0 removed".
+    index = _old_index(tmp_path, gazetteer)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(searcher.SearcherError, match="found no articles to index; the index at .* keeps its 12"):
+        searcher.Index.rebuild(index, tmp_path / "empty", gazetteer=gazetteer)
+    assert len(_ids(index)) == 12 and not (index / BUILD_FOLDER).exists()
+
+    from typer.testing import CliRunner
+
+    from searcher.cli import app
+
+    result = CliRunner().invoke(app, ["index", str(index), "-i", str(index), "--rebuild"])  # the index's own folder
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+    assert len(_ids(index)) == 12
+
+
+def test_a_rebuild_out_of_disk_says_the_index_is_as_it_was(tmp_path, gazetteer, monkeypatch):
+    from searcher import store
+
+    index = _old_index(tmp_path, gazetteer)
+
+    def full_disk(ix, *args, **kwargs):
+        raise store.write_error(ix.storage, OSError(28, "No space left on device"))
+
+    monkeypatch.setattr("searcher.rebuild.index_paths", full_disk)
+    with pytest.raises(searcher.IndexWriteError) as failed:
+        searcher.Index.rebuild(index, _docs(tmp_path / "new", "new", 3), gazetteer=gazetteer)
+    assert str(failed.value) == (f"cannot rebuild the index at {index}: no space left on device; the index is as it "
+                                 "was (run the rebuild again once that is mended)")
+    assert len(_ids(index)) == 12 and not (index / BUILD_FOLDER).exists()
