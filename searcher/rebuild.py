@@ -30,7 +30,7 @@ from searcher import store
 from searcher.extract import Gazetteer
 from searcher.indexer import IndexSettings, Progress, index_paths
 from searcher.model import IndexSummary, IndexWriteError, SearcherError
-from searcher.schema import BUILD_FOLDER
+from searcher.schema import BUILD_FOLDER, META_FILE
 
 
 def rebuild(
@@ -58,9 +58,7 @@ def rebuild(
             built = store.create(build)
             summary = index_paths(built, paths, gazetteer, settings, progress, leave_out=folder)
         except IndexWriteError as e:  # it named the build's folder, and asked to run again "to add the rest"
-            why = getattr(e, "reason", None) or str(e)
-            raise IndexWriteError(f"cannot rebuild the index at {folder}: {why}; the index is as it was "
-                                  "(run the rebuild again once that is mended)") from None
+            raise _failed(folder, e) from None
         if old and not built.doc_count():
             # An unmounted share, a mistyped folder: the index would be emptied without a word
             raise SearcherError(f"the rebuild found no articles to index; the index at {folder} keeps its {old:,} "
@@ -103,12 +101,23 @@ def swap_in(folder: Path, built: FileIndex) -> None:
         # Past every table there, readable or not: the newest one is the index
         generation = max(TOC._latest_generation(storage, _DEF_INDEX_NAME), 0) + 1
         TOC(toc.schema, toc.segments, generation).write(storage, _DEF_INDEX_NAME)
+    except OSError as e:
+        raise _failed(folder, e) from None
+    try:
         # After the table: an old index of a version this package reads stays readable as the
         # new one for the moment between; one it does not read was unreadable anyway.
         store.write_meta(folder)
     except OSError as e:
-        raise store.write_error(storage, e) from None
+        raise IndexWriteError(f"the index at {folder} is rebuilt, but its mark ({META_FILE}) could not be "
+                              f"written: {e.strerror or e}") from None
     clean_files(storage, _DEF_INDEX_NAME, generation, toc.segments)
+
+
+def _failed(folder: Path, e: OSError | IndexWriteError) -> IndexWriteError:
+    """The error of a rebuild that could not write, before it replaced anything."""
+    why = getattr(e, "reason", None) or (e.strerror if isinstance(e, OSError) else None) or str(e)
+    return IndexWriteError(f"cannot rebuild the index at {folder}: {str(why).lower()}; the index is as it was "
+                           "(run the rebuild again once that is mended)")
 
 
 def _remove(build: Path) -> None:
