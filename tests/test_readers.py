@@ -365,6 +365,12 @@ _DATES = [
     ("January 7, 2020", datetime(2020, 1, 7)),
     ("31/12/2020", datetime(2020, 12, 31)),
     ("07.01.2020", datetime(2020, 1, 7)),
+    # with a zone, read as without one: the day first with "-" or ".", the month first with "/"
+    ("07-01-2020 10:00 +0530", datetime(2020, 1, 7, 4, 30)),
+    ("07.01.2020 10:00 +0530", datetime(2020, 1, 7, 4, 30)),
+    ("03/04/2020 10:00 +0530", datetime(2020, 3, 4, 4, 30)),
+    ("13/04/2020 10:00 +0000", datetime(2020, 4, 13, 10)),
+    ("04-13-2020 10:00 +0000", datetime(2020, 4, 13, 10)),
     (1486425600, datetime(2017, 2, 7)),
 ]
 # missing day, month or year; impossible; two-digit or out-of-range years; not dates at all
@@ -392,6 +398,15 @@ def test_dates_round_trip(when: datetime) -> None:
     assert parse_date(day.strftime("%Y-%m-%d")) == day
     assert parse_date(f"{when.day} {when.strftime('%B')} {when.year:04d}") == day
     assert parse_date(when.isoformat()) == when
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(2200, 12, 30)), st.sampled_from("/.-"),
+       st.booleans())
+def test_a_numeric_date_reads_the_same_with_a_zone_of_utc(when: datetime, sep: str, month_first: bool) -> None:
+    first, second = (when.month, when.day) if month_first else (when.day, when.month)
+    text = f"{first:02d}{sep}{second:02d}{sep}{when.year:04d} {when.hour:02d}:{when.minute:02d}"
+    assert parse_date(f"{text} +0000") == parse_date(text) == parse_date(f"{text} UTC")
 
 
 @settings(max_examples=300, deadline=None)

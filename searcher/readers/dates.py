@@ -22,6 +22,7 @@ _NUMERIC = re.compile(
     re.IGNORECASE,
 )
 _FOUR_DIGIT_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_LEADING_NUMERIC = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2\d{4}(?!\d)")
 # Zone names feeds use; dateutil knows only UTC/GMT and warns about the rest.
 _ZONES = {
     "UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 1, "CET": 1, "CEST": 2, "EET": 2,
@@ -29,7 +30,7 @@ _ZONES = {
     "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
 }  # fmt: skip
 # A zone's offset as written (+01:00, -0530, +01:30:00): the last in a text is its zone
-_OFFSET = re.compile(r"[+-]\d\d:?(\d\d)(?::?(\d\d))?(?!\d)")
+_OFFSET = re.compile(r"([+-])(\d\d):?(\d\d)(?::?(\d\d))?(?!\d)")
 # the zones in use run from UTC-12:00 (Baker Island) to UTC+14:00 (Kiribati)
 _ZONE_RANGE = (timedelta(hours=-12), timedelta(hours=14))
 # Two defaults differing in every date part: a part dateutil filled in differs between the parses.
@@ -82,8 +83,12 @@ def _possible_zone(parsed: datetime, text: str) -> bool:
         return False
     if offset is None or not _ZONE_RANGE[0] <= offset <= _ZONE_RANGE[1]:
         return False
-    written = _OFFSET.findall(text)
-    return not written or all(int(part or 0) < 60 for part in written[-1])
+    # The offset written that gave it, if one did: not a date's "-1999" ("01-01-1999 10:00 UTC")
+    for sign, hours, minutes, seconds in _OFFSET.findall(text):
+        value = int(hours) * 3600 + int(minutes) * 60 + int(seconds or 0)
+        if (-value if sign == "-" else value) == offset.total_seconds() and max(int(minutes), int(seconds or 0)) >= 60:
+            return False
+    return True
 
 
 def _from_epoch(value: float) -> datetime | None:
@@ -143,10 +148,17 @@ def _zone(name: str | None, offset: int | None) -> int | None:
 
 def _from_words(text: str) -> datetime | None:
     written = set(_FOUR_DIGIT_YEAR.findall(text))
+    # A numeric date with a zone after it comes here: read as _from_numeric reads one without
+    # ("07-01-2020 10:00 +0530" is 7 January, as "07-01-2020 10:00" is; dateutil put the month first)
+    numeric = _LEADING_NUMERIC.match(text)
+    dayfirst = False
+    if numeric:
+        a, sep, b = int(numeric.group(1)), numeric.group(2), int(numeric.group(3))
+        dayfirst = not (b > 12 or (sep == "/" and a <= 12))
     results = []
     for default in _DEFAULTS:
         try:
-            results.append(_dateutil.parse(text, default=default, tzinfos=_zone))
+            results.append(_dateutil.parse(text, default=default, tzinfos=_zone, dayfirst=dayfirst))
         except (ValueError, OverflowError, TypeError):
             return None
     first, second = results
