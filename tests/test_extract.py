@@ -190,7 +190,19 @@ def test_find_never_raises_and_returns_canonical_names(gazetteer: Gazetteer, tex
         assert gazetteer.canonical(name) == name
     for name in match.countries:
         assert gazetteer.canonical(name, "country") == name
-    assert set(match.countries) <= {gazetteer.country_of(p) for p in match.places} | set(match.places)
+    # Each country is that of a place found: of some place of that name ("Paris" in "Paris, Texas"
+    # is in the United States; the name alone says France)
+    of_places = {c.country for p in match.places for c in gazetteer.candidates(name_key(p))}
+    assert set(match.countries) <= of_places | set(match.places)
+    if text == "Paris , Us":
+        assert match.countries == ["France"]
+
+
+@pytest.mark.xfail(strict=True, reason="known: Georgia placed Paris in the United States as the state, but "
+                                       "counts as the country itself (found by the test above)")
+def test_a_region_that_places_a_town_is_that_region(gazetteer: Gazetteer) -> None:
+    match = gazetteer.find("PARIS, GEORGIA")
+    assert "United States" not in match.countries or "Georgia" not in match.countries
 
 
 # -- dates -------------------------------------------------------------------------------------------
