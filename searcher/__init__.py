@@ -161,12 +161,9 @@ class Index:
         >>> Index.rebuild("index/", "corpus/").added
         """
         settings = settings or IndexSettings()
-        loaded = [gazetteer]
 
-        def load(*, compact: bool = False) -> Gazetteer:
-            if loaded[0] is None:
-                loaded[0] = _load_gazetteer(settings.cache_dir, compact)
-            return loaded[0]
+        def load(*, compact: bool = False) -> Gazetteer:  # called once, by the run (index_paths)
+            return gazetteer if gazetteer is not None else _load_gazetteer(settings.cache_dir, compact)
 
         return _rebuild(path, paths, load, settings, progress)
 

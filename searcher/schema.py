@@ -106,7 +106,6 @@ def _column_only(field: FieldType) -> FieldType:
     return field
 
 
-
 AGE_EPOCH = datetime(3000, 1, 1)
 UNDATED_AGE = 2**62
 
