@@ -35,7 +35,7 @@ def create(path: str | Path, wait: float = 0, on_wait: Callable[[float], None] |
     # what it had, and take that run's next commits as well.
     lock = take_lock(FileStorage(str(folder)), wait, on_wait, making=not marked(folder))
     try:
-        return _make(folder, made, had_meta=(folder / META_FILE).exists())
+        return _make(folder, made, had_meta=marked(folder))
     finally:
         lock.release()
 
