@@ -55,7 +55,14 @@ def _known_in(reader: Any, known: dict[str, tuple[str, int]], stored: dict[str, 
 
 
 def weight(item: tuple) -> int:
-    return len(item[2].data) if len(item) > 2 else 0
+    """The bytes an item brings to a worker's chunk (:data:`searcher.writers.CHUNK_BYTES`):
+    a part's data, or a whole file's size (0 when it cannot be seen: it is refused later)."""
+    if len(item) > 2:
+        return len(item[2].data)
+    try:
+        return os.stat(item[0]).st_size
+    except (OSError, ValueError):
+        return 0
 
 
 def digests(files: list[tuple[Path, str]], part_bytes: int) -> dict[str, str]:

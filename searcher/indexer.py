@@ -27,7 +27,7 @@ from searcher.batches import Batches, StaleRun
 from searcher.clusters import Clusterer
 from searcher.committed import Committed
 from searcher.documents import Documents
-from searcher.extract import Gazetteer, extract
+from searcher.extract import Gazetteer
 from searcher.extract.cache import default_cache_dir
 from searcher.incremental import is_under, known_files, large
 from searcher.model import (
@@ -38,7 +38,7 @@ from searcher.model import (
     naive_utc,
     truncate,
 )
-from searcher.pipeline import Prepared, once, preparer, ready, sign
+from searcher.pipeline import Prepared, Ready, completer, once, preparer
 from searcher.readers import iter_files, read_capped
 from searcher.readers.dates import MAX_YEAR, MIN_YEAR
 from searcher.readers.parts import PART_BYTES
@@ -156,7 +156,8 @@ def _index_paths(
             # known may have nothing to read, and then does not pay for it.
             gazetteer = once(partial(gazetteer, compact=large(new)))
             gazetteer()
-        prepare = preparer(known, gazetteer, settings, Documents(ix.schema), _read_capped)
+        prepare = preparer(known, settings, _read_capped)
+        complete = completer(gazetteer, settings, Documents(ix.schema))
     except BaseException:
         batches.release()
         raise
@@ -164,7 +165,7 @@ def _index_paths(
         # Workers for more than one file to read, or for one read in parts (new or changed)
         workers = settings.workers if len(new) > 1 or changed else 0
         items = incremental.items(files, known, digests, settings.part_bytes, settings.max_file_bytes)
-        batches.pool = pool = SegmentPool(ix, prepare, items, workers, sign, weight=incremental.weight)
+        batches.pool = pool = SegmentPool(ix, prepare, items, workers, complete, weight=incremental.weight)
         done = 0
         fresh: dict[str, int] = {}  # articles now in each changed file read so far
         for item in pool:
@@ -222,8 +223,8 @@ def add_articles(
     """Add or replace (by id) articles made in code rather than read from files."""
     started = time.monotonic()
     summary = IndexSummary()
-    document = Documents(ix.schema)
     gazetteer = once(gazetteer)
+    complete = completer(gazetteer, settings, Documents(ix.schema))
 
     def prepare(article: Article) -> Prepared:
         article.date = naive_utc(article.date)  # a library user's date may have a time zone, or be a plain date
@@ -232,9 +233,8 @@ def add_articles(
             raise ValueError(f"article {article.id!r}: date {article.date} is outside the years {MIN_YEAR}-{MAX_YEAR}")
         cut = truncate(article, settings.max_article_chars)
         digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
-        extract(article, gazetteer(), default_year=settings.default_year)
-        return Prepared(article.id, article.id, digest, articles=[ready(article, document(article, digest))],
-                        truncated=[cut] if cut is not None else [])
+        return Prepared(article.id, article.id, digest, articles=[Ready(article.id, None, b"", None, article)],
+                        truncated=[cut] if cut is not None else [], stored_hash=digest)
 
     written: set[str] = set()  # ids this call has added
     pending: set[str] = set()  # ids added since the last commit
@@ -252,7 +252,7 @@ def add_articles(
         # A few articles are indexed here: workers would cost more than they save, and
         # leave a tiny segment each.
         workers = settings.workers if len(first) == SMALL_RUN else 0
-        batches.pool = pool = SegmentPool(ix, prepare, articles, workers, sign)
+        batches.pool = pool = SegmentPool(ix, prepare, articles, workers, complete, weight=_article_weight)
         for item in pool:
             article_id = item.key
             summary.truncated.extend(item.truncated)
@@ -279,6 +279,11 @@ def add_articles(
         batches.retire_pool()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _article_weight(article: Article) -> int:
+    """What an article brings to a worker's chunk (:data:`searcher.writers.CHUNK_BYTES`)."""
+    return len(article.title) + len(article.body)
 
 
 def _clusters(clusterer: Clusterer, item: Prepared, from_file: bool = False) -> list[str]:

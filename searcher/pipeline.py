@@ -1,11 +1,17 @@
 """Preparing one file's articles for the index.
 
 For each file: read its bytes, hash them, and if the index does not already
-hold that content, parse its articles, extract places and dates, compute MinHash
-signatures and make each article's document with its postings. What comes out
+hold that content, parse its articles (:func:`prepare`). Then, for the articles of
+many files at once (:func:`complete`), extract places and dates, make each article's
+document with its postings and compute MinHash signatures. What comes out
 (:class:`Prepared`) is all a writer needs besides the cluster ids, which depend
 on the order in which articles are indexed (``searcher.writers`` runs this in
 worker processes and assigns the clusters in order).
+
+Each stage runs over all the articles of a chunk before the next begins: run article
+by article, the same stages took a third more CPU (on Reuters, 3.1 s against 2.5 s
+for extraction, 2.8 s against 2.0 s for documents), each stage finding its tables
+(the gazetteer, the stem cache, the writer's terms) no longer where the last left them.
 """
 
 from __future__ import annotations
@@ -27,11 +33,14 @@ class Ready:
     """One article ready to be written: its document (without cluster fields) and signature."""
 
     id: str
-    #: None in the summary a worker process sends to the run (``searcher.writers.summary``)
+    #: None until :func:`complete` makes it, and in the summary a worker process sends to the
+    #: run (``searcher.writers.summary``)
     doc: dict | None
     #: the MinHash signature; empty until :func:`sign` gives it
     sig: bytes
     day: int | None
+    #: the article as read, until :func:`complete` makes its document
+    article: Article | None = None
 
 
 @dataclass
@@ -53,20 +62,21 @@ class Prepared:
     #: which part of a file read in parts this is (:mod:`searcher.readers.parts`); 0 for a whole file
     part: int = 0
     articles: list[Ready] = field(default_factory=list)
+    #: the hash each article's document keeps (a part's names the part too)
+    stored_hash: str = ""
 
 
 def prepare(
     file: Path,
     rel: str,
     known: dict[str, tuple[str, int]],
-    gazetteer: Callable[[], Gazetteer],
     settings,
-    document: Callable[[Article, str], dict],
     read_capped: Callable[[Path, int], bytes],
     part: Part | None = None,
 ) -> Prepared:
-    """Read, hash, parse and extract one file, or one ``part`` of a big one (see the module's
-    docstring); the indexing process hashed such a file and found where its parts are."""
+    """Read, hash and parse one file, or one ``part`` of a big one, for :func:`complete` to
+    finish (see the module's docstring); the indexing process hashed such a file and found
+    where its parts are."""
     key = str(file)
     out = Prepared(key, rel)
     if part is not None:
@@ -99,27 +109,45 @@ def prepare(
             return out
         del data
     out.skipped = list(result.skipped)
+    out.stored_hash = out.hash if part is None else part.stored_hash
     # one line an article: what the reader left unread, then what the limit cut
     unread = {note.path: note.reason for note in result.truncated}
-    if result.articles:
-        gaz = gazetteer()
-        for article in result.articles:
-            article.path = key
-            cut = truncate(article, settings.max_article_chars)
-            if article.id in unread:
-                reasons = [unread.pop(article.id)] + ([cut.reason] if cut is not None else [])
-                cut = Skip(article.id, "; ".join(reasons))
-            if cut is not None:
-                out.truncated.append(cut)
-            extract(article, gaz, default_year=settings.default_year)
-            out.articles.append(ready(article, document(article, out.hash if part is None else part.stored_hash)))
+    for article in result.articles:
+        article.path = key
+        cut = truncate(article, settings.max_article_chars)
+        if article.id in unread:
+            reasons = [unread.pop(article.id)] + ([cut.reason] if cut is not None else [])
+            cut = Skip(article.id, "; ".join(reasons))
+        if cut is not None:
+            out.truncated.append(cut)
+        out.articles.append(Ready(article.id, None, b"", None, article))
     return out
 
 
-def ready(article: Article, doc: dict) -> Ready:
-    """``doc`` as a :class:`Ready` article, still without its signature (see :func:`sign`);
-    the cluster, which depends on what was indexed before, is the writer's to add."""
-    return Ready(article.id, doc, b"", article.date.toordinal() if article.date else None)
+def complete(
+    items: Sequence[Prepared],
+    gazetteer: Callable[[], Gazetteer],
+    settings,
+    document: Callable[[Article, str], dict],
+) -> None:
+    """Extract places and dates from the articles :func:`prepare` read in ``items``, make
+    their documents and sign them: each stage over all of them before the next (see the
+    module's docstring). The gazetteer is loaded only if some item has articles."""
+    readies = [r for item in items for r in item.articles if r.article is not None]
+    if not readies:
+        return
+    gaz = gazetteer()
+    default_year = settings.default_year
+    for r in readies:
+        extract(r.article, gaz, default_year=default_year)
+    for item in items:
+        for r in item.articles:
+            article = r.article
+            if article is not None:
+                r.doc = document(article, item.stored_hash)
+                r.day = article.date.toordinal() if article.date else None
+                r.article = None
+    sign(items)
 
 
 def sign(items: Sequence[Prepared]) -> None:
@@ -145,16 +173,27 @@ def once(make: Callable[[], Gazetteer]) -> Callable[[], Gazetteer]:
 
 def preparer(
     known: dict[str, tuple[str, int]],
-    gazetteer: Callable[[], Gazetteer],
     settings,
-    document: Callable[[Article, str], dict],
     read_capped: Callable[[Path, int], bytes],
 ) -> Callable[[tuple], Prepared]:
     """:func:`prepare` of one ``(file, relative name)`` or ``(file, relative name, part)``,
     with the rest given once."""
-    gazetteer = once(gazetteer)
 
     def one(item: tuple) -> Prepared:
-        return prepare(item[0], item[1], known, gazetteer, settings, document, read_capped, *item[2:])
+        return prepare(item[0], item[1], known, settings, read_capped, *item[2:])
 
     return one
+
+
+def completer(
+    gazetteer: Callable[[], Gazetteer],
+    settings,
+    document: Callable[[Article, str], dict],
+) -> Callable[[Sequence[Prepared]], None]:
+    """:func:`complete` of several prepared items, with the rest given once."""
+    gazetteer = once(gazetteer)
+
+    def done(items: Sequence[Prepared]) -> None:
+        complete(items, gazetteer, settings, document)
+
+    return done
