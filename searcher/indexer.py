@@ -42,7 +42,7 @@ from searcher.pipeline import Prepared, Ready, completer, once, preparer
 from searcher.readers import iter_files, read_capped
 from searcher.readers.dates import MAX_YEAR, MIN_YEAR
 from searcher.readers.parts import PART_BYTES
-from searcher.writers import SegmentPool
+from searcher.writers import CHUNK_BYTES, SegmentPool
 
 #: progress(files_done, files_total, what): ``what`` is the file being read, or
 #: ``COMMITTING`` while the last batch is written
@@ -90,6 +90,12 @@ class IndexSettings:
     def buffer_bytes(self) -> int:
         """The postings a writer may buffer before it commits, in bytes."""
         return max(16, self.memory_mb // 5) * 1024 * 1024
+
+    @property
+    def chunk_bytes(self) -> int:
+        """The bytes of files or text a worker is given at a time: a hundredth of the postings
+        buffer, and no more than 1 MB (see :data:`searcher.writers.CHUNK_BYTES`)."""
+        return min(CHUNK_BYTES, self.buffer_bytes // 100)
 
     @property
     def cluster_memory(self) -> int:
@@ -165,7 +171,8 @@ def _index_paths(
         # Workers for more than one file to read, or for one read in parts (new or changed)
         workers = settings.workers if len(new) > 1 or changed else 0
         items = incremental.items(files, known, digests, settings.part_bytes, settings.max_file_bytes)
-        batches.pool = pool = SegmentPool(ix, prepare, items, workers, complete, weight=incremental.weight)
+        batches.pool = pool = SegmentPool(ix, prepare, items, workers, complete, weight=incremental.weight,
+                                                 chunk_bytes=settings.chunk_bytes)
         done = 0
         fresh: dict[str, int] = {}  # articles now in each changed file read so far
         for item in pool:
@@ -252,7 +259,8 @@ def add_articles(
         # A few articles are indexed here: workers would cost more than they save, and
         # leave a tiny segment each.
         workers = settings.workers if len(first) == SMALL_RUN else 0
-        batches.pool = pool = SegmentPool(ix, prepare, articles, workers, complete, weight=_article_weight)
+        batches.pool = pool = SegmentPool(ix, prepare, articles, workers, complete, weight=_article_weight,
+                                                 chunk_bytes=settings.chunk_bytes)
         for item in pool:
             article_id = item.key
             summary.truncated.extend(item.truncated)

@@ -125,29 +125,60 @@ def prepare(
 
 
 def complete(
-    items: Sequence[Prepared],
+    items: list[Prepared],
     gazetteer: Callable[[], Gazetteer],
     settings,
     document: Callable[[Article, str], dict],
-) -> None:
+) -> BaseException | None:
     """Extract places and dates from the articles :func:`prepare` read in ``items``, make
     their documents and sign them: each stage over all of them before the next (see the
-    module's docstring). The gazetteer is loaded only if some item has articles."""
-    readies = [r for item in items for r in item.articles if r.article is not None]
-    if not readies:
-        return
-    gaz = gazetteer()
+    module's docstring). The gazetteer is loaded only if some item has articles.
+
+    What one item's articles raise stops the work there, as it would have stopped a run that
+    took the items one by one: ``items`` is cut to those before it, which are complete, and
+    the error is returned.
+    """
+    if not any(item.articles for item in items):
+        return None
+    try:
+        gaz = gazetteer()
+    except BaseException as e:  # noqa: BLE001 - the run raises it at the first item
+        del items[:]
+        return e
     default_year = settings.default_year
-    for r in readies:
-        extract(r.article, gaz, default_year=default_year)
-    for item in items:
+
+    def extracted(item: Prepared) -> None:
+        for r in item.articles:
+            extract(r.article, gaz, default_year=default_year)
+
+    def documented(item: Prepared) -> None:
         for r in item.articles:
             article = r.article
-            if article is not None:
-                r.doc = document(article, item.stored_hash)
-                r.day = article.date.toordinal() if article.date else None
-                r.article = None
-    sign(items)
+            r.doc = document(article, item.stored_hash)
+            r.day = article.date.toordinal() if article.date else None
+            r.article = None
+
+    stopped = _each(items, extracted)
+    # over the items before that one: a failure here comes earlier in the run's order
+    stopped = _each(items, documented) or stopped
+    try:
+        sign(items)
+    except BaseException as e:  # noqa: BLE001 - one call for all: which item failed is unknown
+        del items[:]
+        return e
+    return stopped
+
+
+def _each(items: list[Prepared], stage: Callable[[Prepared], None]) -> BaseException | None:
+    """``stage`` of each item in turn; at the first that raises, ``items`` is cut before it and
+    the error returned."""
+    for k, item in enumerate(items):
+        try:
+            stage(item)
+        except BaseException as e:  # noqa: BLE001 - returned, for the run to raise in order
+            del items[k:]
+            return e
+    return None
 
 
 def sign(items: Sequence[Prepared]) -> None:
@@ -189,11 +220,11 @@ def completer(
     gazetteer: Callable[[], Gazetteer],
     settings,
     document: Callable[[Article, str], dict],
-) -> Callable[[Sequence[Prepared]], None]:
+) -> Callable[[list[Prepared]], BaseException | None]:
     """:func:`complete` of several prepared items, with the rest given once."""
     gazetteer = once(gazetteer)
 
-    def done(items: Sequence[Prepared]) -> None:
-        complete(items, gazetteer, settings, document)
+    def done(items: list[Prepared]) -> BaseException | None:
+        return complete(items, gazetteer, settings, document)
 
     return done

@@ -53,7 +53,9 @@ CHUNK = 256
 #: chunks a worker may have been given and the run not yet taken back
 AHEAD = 2
 #: bytes of items a chunk carries at most (``weight``: the size of files, the data of parts,
-#: the text of articles), which bounds the documents a worker holds unwritten
+#: the text of articles) unless the pool is given its own bound (``chunk_bytes``): their
+#: documents, which a worker holds until the run sends their clusters, take about twenty
+#: times the bytes of their text
 CHUNK_BYTES = 1 << 20
 #: seconds between checks that the other side of a queue is still alive
 PATIENCE = 1.0
@@ -129,7 +131,8 @@ class SegmentPool(Generic[T]):
     """``func`` of each of ``items`` in order, with the documents written where they were made.
 
     ``complete``, if given, finishes the work on several items' results at once: it is called
-    with the results of each chunk a worker prepared (of each item, without workers).
+    with the results of each chunk a worker prepared (of each item, without workers), and
+    returns None, or the error that stopped it, having cut the list to the items it completed.
 
     Iterating gives each item's :class:`Prepared` without documents. For each item with
     articles the caller then calls :meth:`write` with their cluster ids, before it takes
@@ -143,12 +146,13 @@ class SegmentPool(Generic[T]):
     """
 
     def __init__(self, ix: Any, func: Callable[[T], Prepared], items: Iterable[T], workers: int = 0,
-                 complete: Callable[[list[Prepared]], None] | None = None,
-                 weight: Callable[[T], int] | None = None) -> None:
+                 complete: Callable[[list[Prepared]], BaseException | None] | None = None,
+                 weight: Callable[[T], int] | None = None, chunk_bytes: int = CHUNK_BYTES) -> None:
         self.ix = ix
         self.func = func
         self.complete = complete
         self.weight = weight
+        self.chunk_bytes = chunk_bytes
         self.items = items
         self.workers = workers if workers > 0 and can_fork() else 0
         self._unwritten: int | None = None  # the worker whose item waits for write()
@@ -169,7 +173,9 @@ class SegmentPool(Generic[T]):
                 self._check_written()
                 prepared = self.func(item)
                 if self.complete is not None:
-                    self.complete([prepared])
+                    stopped = self.complete([prepared])
+                    if stopped is not None:
+                        raise stopped
                 self._local_item = prepared
                 if prepared.articles:
                     self._unwritten = 0
@@ -212,11 +218,11 @@ class SegmentPool(Generic[T]):
             self._send_writes(w)
 
     def _chunk(self, items: Iterator[T], size: int) -> list[T]:
-        """Up to ``size`` items, and no more than :data:`CHUNK_BYTES` of them by ``weight``."""
+        """Up to ``size`` items, and no more than ``chunk_bytes`` of them by ``weight``."""
         if self.weight is None:
             return list(islice(items, size))
         chunk: list[T] = []
-        room = CHUNK_BYTES
+        room = self.chunk_bytes
         for item in islice(items, size):
             chunk.append(item)
             room -= self.weight(item)
@@ -413,12 +419,10 @@ def _work(pool: SegmentPool, w: int) -> None:
                         failed = True
                         break
                 if pool.complete is not None and done:
-                    try:
-                        pool.complete(done)
-                    except BaseException as e:  # the run raises it at the chunk's first item
-                        error = _picklable(e)
+                    stopped = pool.complete(done)  # cut to the items it completed
+                    if stopped is not None:
+                        error = _picklable(stopped)
                         failed = True
-                        done = []
                 pending.extend(prepared for prepared in done if prepared.articles)
                 put(("items", [summary(prepared) for prepared in done], (segments.buffered, flushes), error))
             elif kind == "write":

@@ -109,6 +109,37 @@ def test_worker_error_is_raised_and_keeps_committed_batches(tmp_path, gazetteer,
     assert ReadError  # the module's errors stay importable
 
 
+@pytest.mark.parametrize("workers", [0, 1])
+def test_an_error_in_extraction_is_raised_after_the_files_before_it(tmp_path, gazetteer, monkeypatch, workers):
+    # Places and documents are made for a whole chunk of files at once (pipeline.complete); a file
+    # whose articles fail there still stops the run at that file, and what came before it is written.
+    src = _folder(tmp_path)
+    import searcher.pipeline as pipeline
+
+    real = pipeline.extract
+    names = sorted(p.name for p in src.iterdir() if p.is_file())
+    bad = names[len(names) // 2]
+
+    def failing(article, gaz, **kw):
+        if article.path.endswith(bad):
+            raise RuntimeError("boom")
+        return real(article, gaz, **kw)
+
+    monkeypatch.setattr(pipeline, "extract", failing)
+    settings = searcher.IndexSettings(batch_size=3, workers=workers)
+    ix = searcher.Index.create(tmp_path / "ix", settings=settings, gazetteer=gazetteer)
+    with pytest.raises(RuntimeError, match="boom"):
+        ix.add(src)
+    monkeypatch.setattr(pipeline, "extract", real)
+    articles = len(ix)
+    kept = {Path(a.path).name for a in ix.articles()}
+    before = set(names[:names.index(bad)])
+    assert bad not in kept and kept <= before
+    assert len(before - kept) < 3  # at most the articles of the batch that was not committed
+    summary = ix.add(src)
+    assert summary.unchanged == articles and summary.added > 0
+
+
 def test_a_few_articles_are_indexed_without_workers(tmp_path, gazetteer):
     from searcher import indexer
 

@@ -199,14 +199,14 @@ def find_places(text: str, gaz: Gazetteer) -> PlaceMatch:
         if m.first > 0 and doc.caps[m.first - 1] and doc.keys[m.first - 1] in _TITLES and doc.joins(m.first):
             persons.add(m.key)  # "President Lincoln", "Mr. Jackson"
             continue
-        headline = doc.style(m.first)[0]
         m.region_after = _region_after(doc, m.last, gaz)
         if (not m.dateline and m.region_after is None
-                and _organisation_follows(doc, m.first, m.last, headline or span_upper)):
+                and _organisation_follows(doc, m.first, m.last, span_upper)):
             if best.kind != "country":
                 organisations.add(m.key)  # "Midland Bank", "Delta Air Lines Inc", "Liberal Party"
             continue
-        if best.kind in ("city", "state") and single and not span_upper and not headline and not m.dateline:
+        if (best.kind in ("city", "state") and single and not span_upper and not m.dateline
+                and not doc.style(m.first)[0]):
             if doc.plain(m.first) and _name_like(doc, m.first - 1, gaz):
                 persons.add(m.key)  # "Jesse Jackson": a surname, here and wherever else the text uses it
                 continue
@@ -329,17 +329,18 @@ def _currency_follows(doc: Doc, last: int) -> bool:
     return doc.next_to(last) and doc.keys[last + 1] in _CURRENCIES
 
 
-def _organisation_follows(doc: Doc, first: int, last: int, headline: bool) -> bool:
+def _organisation_follows(doc: Doc, first: int, last: int, upper: bool) -> bool:
     """True when the name at ``first..last`` starts an organisation's name: "Midland Bank Plc", "Delta Air Lines".
 
     Not after "of" ("Bank of Tokyo Ltd" is named after the place). In a headline, where every word
-    is capitalised, only the word right after counts ("MIDLAND BANK CUTS RATES").
+    is capitalised, or after a name in capitals (``upper``), only the word right after counts
+    ("MIDLAND BANK CUTS RATES").
     """
     if first > 0 and doc.keys[first - 1] in _OF and doc.plain(first):
         return False
     if last + 1 >= doc.n or not doc.caps[last + 1] or doc.possessive(last):
         return False  # the next word of an organisation's name is capitalised
-    limit = 1 if headline else _ORGANISATION_MAX_WORDS
+    limit = 1 if upper or doc.style(first)[0] else _ORGANISATION_MAX_WORDS
     for j in range(last + 1, min(doc.n, last + 1 + limit)):
         gap = doc.gaps[j]
         if "\n\n" in gap or gap.strip(" \t\n.&-'") != "":
