@@ -160,17 +160,17 @@ class Batches:
         they hold goes back before that commit's merges, which processes forked afresh do."""
         if self.pool is not None:
             if self.writer is not None:
-                self.writer.adopt(self._flush_pool())
+                self.writer.adopt(self._flush_pool(last=True))
             self._close_pool()
 
-    def _flush_pool(self) -> list:
-        """The pool's segments. With workers, this process collects while they write them,
-        rather than after the commit, when they would wait for it with nothing to do; what
-        the commit's merges leave is collected at the next one."""
+    def _flush_pool(self, last: bool = False) -> list:
+        """The pool's segments (``last``: the pool then closes). With workers, this process
+        collects while they write them, rather than after the commit, when they would wait for
+        it with nothing to do; what the commit's merges leave is collected at the next one."""
         if not self.pool.workers:
-            return self.pool.flush()
+            return self.pool.flush(last=last)
         self._collected = True
-        return self.pool.flush(meanwhile=give_back_memory)
+        return self.pool.flush(meanwhile=give_back_memory, last=last)
 
     def _close_pool(self) -> None:
         pool, self.pool = self.pool, None

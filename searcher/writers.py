@@ -257,9 +257,11 @@ class SegmentPool(Generic[T]):
         by the chunks it has prepared ahead)."""
         return sum(self._buffered)
 
-    def flush(self, meanwhile: Callable[[], None] | None = None) -> list[Any]:
+    def flush(self, meanwhile: Callable[[], None] | None = None, last: bool = False) -> list[Any]:
         """Finish the segments of everything written so far; the Whoosh segments to adopt.
-        ``meanwhile``, if given, is called while the workers write them (or after, without)."""
+        ``meanwhile``, if given, is called while the workers write them (or after, without).
+        ``last`` tells the workers that no more work follows: they do not give their memory
+        back then, which the run would wait for before they end."""
         if not self.workers:
             segment = self._local.finish()
             self._buffered[0] = 0
@@ -268,7 +270,7 @@ class SegmentPool(Generic[T]):
             return [segment] if segment is not None else []
         for w, inbound in enumerate(self._in):
             self._send_writes(w)
-            inbound.put(("flush", None))
+            inbound.put(("flush", last))
             self._flushes[w] += 1
         if meanwhile is not None:
             meanwhile()
@@ -431,7 +433,8 @@ def _work(pool: SegmentPool, w: int) -> None:
             elif kind == "flush":
                 put(("segment", segments.finish()))
                 flushes += 1
-                give_back_memory()
+                if not payload:  # after the last flush the process ends, and its memory goes with it
+                    give_back_memory()
             elif kind == "merge":
                 put(("merged", merge_into_one(segments.ix, payload)))
             else:
