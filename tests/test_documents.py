@@ -85,3 +85,17 @@ def test_an_age_gets_the_postings_its_own_index_makes(value):
     except (ValueError, OverflowError, TypeError) as e:
         made = type(e)
     assert made == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(", \t\u00a0ab\u00e9\u2003"), max_size=20) | st.text(max_size=20))
+def test_comma_separated_names_get_the_postings_whoosh_makes(value):
+    for name in ("place", "country", "region"):
+        made = _maker(SCHEMA[name])
+        assert made.__name__ == "make" and "_comma_maker" in made.__qualname__  # the fast path, not Whoosh's
+        try:
+            expected = list(SCHEMA[name].index(value))
+        except UnicodeEncodeError:  # a lone surrogate: no term can be made of it either way
+            continue
+        assert made(value) == expected
+
