@@ -13,18 +13,22 @@ from datetime import datetime
 from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 
-from searcher.analysis import NewsAnalyzer, analyzer
+from searcher.analysis import analyzer
+from searcher.headlines import StopWordAnalyzer
 
 #: Bumped whenever a change to the schema or the analysis makes old indexes unreadable or wrong
 #: (to this package), or new ones wrong to the packages before: version 6 stopped indexing the
-#: date's terms, which version 5's packages read date ranges from.
-SCHEMA_VERSION = 6
+#: date's terms, which version 5's packages read date ranges from; version 7 indexes only the stop
+#: words of a title in ``headline`` (:mod:`searcher.headlines`), an analyzer the packages before
+#: do not have.
+SCHEMA_VERSION = 7
 #: The versions this package reads and adds to: each index keeps its own Whoosh schema. A
 #: version 5 index has terms for the date, ``hash``, ``age`` and ``cluster``, which nothing reads:
 #: its date ranges, and the articles of a day an indexing run looks up, are read from the date
 #: column as any index's (``searcher.daterange``, ``searcher.committed``). Some version 6
-#: indexes have a ``day`` field (one term a day), which nothing reads any more either.
-READABLE_SCHEMA_VERSIONS = (5, 6)
+#: indexes have a ``day`` field (one term a day), which nothing reads any more either. The
+#: ``headline`` of versions 5 and 6 holds every word of a title, and is read as it is.
+READABLE_SCHEMA_VERSIONS = (5, 6, 7)
 #: The name of the file that marks a folder as a searcher index (beside Whoosh's own files).
 META_FILE = "searcher.json"
 #: The folder inside an index's where ``--rebuild`` builds the index that replaces it (searcher.rebuild).
@@ -66,9 +70,9 @@ def build_schema() -> Schema:
         hash=_column_only(ID(stored=True, sortable=True)),
         title=TEXT(analyzer=text, stored=True, phrase=True),
         body=TEXT(analyzer=text, stored=True, phrase=True),
-        # The title with its stop words, so that a query made only of them ("The Who")
-        # still finds the articles whose titles say it.
-        headline=TEXT(analyzer=NewsAnalyzer(stops=False), phrase=True),
+        # The title's stop words, each at its place, so that a query made only of them
+        # ("The Who") still finds the articles whose titles say it (searcher.headlines).
+        headline=TEXT(analyzer=StopWordAnalyzer(), phrase=True),
         # Ranges are read from the column (searcher.daterange): the eight tiered terms Whoosh
         # indexes a date as were a third of a segment's terms, and never read.
         date=_column_only(DATETIME(stored=True, sortable=True)),

@@ -245,9 +245,9 @@ def _stop_words_only(
     s: Searcher, text: str, headline: wq.Query, excluded: wq.Query | None, filt: wq.Query | None, opts: SearchOptions
 ) -> ResultPage:
     """A query whose every word is a stop word ("The Who", "to be or not to be") is looked for
-    in the titles, which are also indexed with their stop words (``headline``: the query over
-    them). A list of words is looked for as a phrase, else all of them, else any (``relaxed``).
-    ``excluded`` is what the query excludes of the other fields ("the who -band")."""
+    in the titles, whose stop words are also indexed (``headline``: the query over them). A list
+    of words is looked for as a phrase, else all of them, else any (``relaxed``). ``excluded`` is
+    what the query excludes of the other fields ("the who -band")."""
     tries = [headline]
     if is_plain(text) and not opts.any_terms:
         words = [t.text for t in s.schema["headline"].analyzer(re.sub(r"[~^][0-9.]*", " ", text))]

@@ -1,0 +1,79 @@
+"""The analysis of the ``headline`` field: the stop words of a title, each at its place.
+
+A query made only of stop words ("The Who", "to be or not to be") finds nothing in ``title``
+and ``body``, which drop them; it is looked for in ``headline`` instead (``searcher.search``).
+That field needs the stop words alone: the other words of a title are ``title``'s. Indexed
+with them (as indexes of schema 6 and before are), it took a tenth of an indexing run's
+postings and as many terms as ``title``, for the few queries that read it.
+
+Each stop word keeps its place among all the title's words, so that a phrase of them matches
+only where they stand together: "The Who" in "The Who sing", not in "Who knows the rules".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from whoosh.analysis.acore import Token
+
+from searcher.analysis import _POSITIONS, CACHE_WORDS, STOP_WORDS, NewsAnalyzer
+
+
+class StopWordAnalyzer(NewsAnalyzer):
+    """The stop words of a text, as :class:`NewsAnalyzer` with ``stops=False`` yields them
+    (their terms and places among every word), and no other word.
+
+    >>> [(t.text, t.pos) for t in StopWordAnalyzer()("The Who sing to the crowd", positions=True)]
+    [('the', 0), ('who', 1), ('to', 3), ('the', 4)]
+    """
+
+    def __init__(self, language: str = "english", cache_size: int = CACHE_WORDS, marks: bool = True) -> None:
+        super().__init__(language, cache_size, stops=False, marks=marks)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is StopWordAnalyzer and super().__eq__(other)
+
+    __hash__ = None  # as NewsAnalyzer's: equal analyzers need not hash alike
+
+    def _stop(self, word: str) -> bool:
+        low = word.lower()
+        if not low.isascii():
+            low = self.fold(low)
+        return low in STOP_WORDS
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        tokens = super().__call__(value, positions, chars, True, removestops, start_pos, start_char, tokenize,
+                                  mode, **kwargs)
+        for t in tokens:
+            if self._stop(t.original):
+                yield t
+            elif not removestops:  # the other words are this field's stop words
+                t.stopped = True
+                yield t
+
+    def postings(self, value: str, field_boost: float = 1.0) -> list[tuple[bytes, int, float, bytes]]:
+        """What ``field.index(value)`` yields for a ``TEXT`` field with positions and this analyzer.
+
+        >>> [(t, n) for t, n, _, _ in StopWordAnalyzer().postings("The Who and the crowd")]
+        [(b'the', 2), (b'who', 1), (b'and', 1)]
+        """
+        where: dict[str, list[int]] = {}
+        for t in self(value, positions=True):
+            if t.text in where:
+                where[t.text].append(t.pos)
+            else:
+                where[t.text] = [t.pos]
+        return [(term.encode(), len(places), float(len(places)) * field_boost, _POSITIONS.encode(places))
+                for term, places in where.items()]
