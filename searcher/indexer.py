@@ -93,9 +93,10 @@ class IndexSettings:
 
     @property
     def chunk_bytes(self) -> int:
-        """The bytes of files or text a worker is given at a time: a hundredth of the postings
-        buffer, and no more than 1 MB (see :data:`searcher.writers.CHUNK_BYTES`)."""
-        return min(CHUNK_BYTES, self.buffer_bytes // 100)
+        """The bytes of files or text a worker is given at a time, up to 1 MB: a 400th of the
+        postings buffer (256 KB at 512 MB). A worker holds about three chunks of documents, each
+        some twenty times its text, so two hold about a third of the buffer again."""
+        return min(CHUNK_BYTES, self.buffer_bytes // 400)
 
     @property
     def cluster_memory(self) -> int:

@@ -55,7 +55,7 @@ AHEAD = 2
 #: bytes of items a chunk carries at most (``weight``: the size of files, the data of parts,
 #: the text of articles) unless the pool is given its own bound (``chunk_bytes``): their
 #: documents, which a worker holds until the run sends their clusters, take about twenty
-#: times the bytes of their text
+#: times the bytes of their text (``IndexSettings.chunk_bytes``)
 CHUNK_BYTES = 1 << 20
 #: seconds between checks that the other side of a queue is still alive
 PATIENCE = 1.0
