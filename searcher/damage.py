@@ -4,7 +4,8 @@ A segment's term file (``.trm``), postings (``.pst``) or a column (``.col``) tru
 overwritten makes Whoosh's readers, and ours of postings and facets, fail with whatever the
 bytes lead them to: ``struct.error``, ``zlib.error``, pickle's errors, ``EOFError``,
 ``ValueError``, ``IndexError``, ``UnicodeDecodeError``, ``OSError`` (a seek past a truncated
-file's end), Whoosh's ``CorruptIndexError``. The command line printed "internal error".
+file's end), ``MemoryError`` (a read of a length made of garbage), Whoosh's
+``CorruptIndexError``. The command line printed "internal error".
 
 :func:`reading` turns such an exception into :class:`IndexDamagedError` only when it was raised
 *inside code that decodes index files* (Whoosh's file, codec and column readers; searcher's
@@ -30,10 +31,11 @@ from whoosh.reading import CorruptIndexError
 
 from searcher.model import IndexDamagedError
 
-#: What bytes that are not what the writer wrote make a reader raise.
+#: What bytes that are not what the writer wrote make a reader raise. MemoryError too: a length
+#: read from a truncated column's offsets can ask a read for exabytes.
 DAMAGE_ERRORS: tuple[type[BaseException], ...] = (
     struct.error, zlib.error, pickle.UnpicklingError, EOFError, ValueError, IndexError, KeyError,
-    OverflowError, UnicodeError, TypeError, CorruptIndexError, FileFormatError, OSError,
+    OverflowError, UnicodeError, TypeError, CorruptIndexError, FileFormatError, OSError, MemoryError,
 )  # fmt: skip
 
 _WHOOSH = Path(whoosh.__file__).resolve().parent
