@@ -8,6 +8,8 @@ postings and as many terms as ``title``, for the few queries that read it.
 
 Each stop word keeps its place among all the title's words, so that a phrase of them matches
 only where they stand together: "The Who" in "The Who sing", not in "Who knows the rules".
+A word that is no stop word but makes a stop word's term ("Who's" makes ``who``) is kept too:
+a query of stop words then finds what it found when the field held every word.
 """
 
 from __future__ import annotations
@@ -16,30 +18,32 @@ from collections.abc import Iterator
 
 from whoosh.analysis.acore import Token
 
-from searcher.analysis import _POSITIONS, CACHE_WORDS, STOP_WORDS, NewsAnalyzer
+from searcher.analysis import _POSITIONS, CACHE_WORDS, STOP_WORDS, NewsAnalyzer, stem_term
 
 
 class StopWordAnalyzer(NewsAnalyzer):
-    """The stop words of a text, as :class:`NewsAnalyzer` with ``stops=False`` yields them
-    (their terms and places among every word), and no other word.
+    """The words of a text whose terms are those of stop words, as :class:`NewsAnalyzer` with
+    ``stops=False`` yields them (their terms and places among every word), and no other word.
 
-    >>> [(t.text, t.pos) for t in StopWordAnalyzer()("The Who sing to the crowd", positions=True)]
+    A query of stop words asks for stop words' terms, which other words can make too ("Who's"
+    makes ``who``): the field answers it as one holding every word would.
+
+    >>> [(t.text, t.pos) for t in StopWordAnalyzer()("The Who's singer to the crowd", positions=True)]
     [('the', 0), ('who', 1), ('to', 3), ('the', 4)]
     """
 
     def __init__(self, language: str = "english", cache_size: int = CACHE_WORDS, marks: bool = True) -> None:
         super().__init__(language, cache_size, stops=False, marks=marks)
 
+    def _setup(self) -> None:
+        super()._setup()
+        #: the terms of the stop words, in this language
+        self._stop_terms = frozenset(stem_term(word, self._stem) for word in STOP_WORDS)
+
     def __eq__(self, other: object) -> bool:
         return type(other) is StopWordAnalyzer and super().__eq__(other)
 
     __hash__ = None  # as NewsAnalyzer's: equal analyzers need not hash alike
-
-    def _stop(self, word: str) -> bool:
-        low = word.lower()
-        if not low.isascii():
-            low = self.fold(low)
-        return low in STOP_WORDS
 
     def __call__(
         self,
@@ -54,10 +58,11 @@ class StopWordAnalyzer(NewsAnalyzer):
         mode: str = "",
         **kwargs,
     ) -> Iterator[Token]:
-        tokens = super().__call__(value, positions, chars, True, removestops, start_pos, start_char, tokenize,
+        stop_terms = self._stop_terms
+        tokens = super().__call__(value, positions, chars, keeporiginal, removestops, start_pos, start_char, tokenize,
                                   mode, **kwargs)
         for t in tokens:
-            if self._stop(t.original):
+            if t.text in stop_terms:
                 yield t
             elif not removestops:  # the other words are this field's stop words
                 t.stopped = True
