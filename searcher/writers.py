@@ -185,13 +185,16 @@ class SegmentPool(Generic[T]):
         chunks: deque[int] = deque()  # the worker of each chunk given out and not yet taken back
         fed = articles = taken = 0
         more = True
+        stopped: Exception | None = None  # what the caller's items raised, once what came before is done
         while True:
             # Chunks go to the workers in turn, each worker kept AHEAD chunks ahead of the run.
             while more and len(chunks) < self.workers * AHEAD:
                 # Items of many articles (a feed, a dump) come fewer to a chunk, so that the
                 # documents a worker holds, prepared and not yet written, stay few.
                 size = max(1, min(CHUNK, CHUNK * taken // articles)) if articles else (CHUNK if taken else 1)
-                chunk = self._chunk(items, size)
+                chunk, stopped = self._chunk(items, size)
+                if stopped is not None:
+                    more = False
                 if not chunk:
                     more = False
                     break
@@ -200,6 +203,8 @@ class SegmentPool(Generic[T]):
                 chunks.append(w)
                 fed += 1
             if not chunks:
+                if stopped is not None:
+                    raise stopped
                 return
             w = chunks.popleft()
             _, summaries, (buffered, flushes), error = self._receive(w, "items")
@@ -217,18 +222,21 @@ class SegmentPool(Generic[T]):
                 raise error
             self._send_writes(w)
 
-    def _chunk(self, items: Iterator[T], size: int) -> list[T]:
-        """Up to ``size`` items, and no more than ``chunk_bytes`` of them by ``weight``."""
-        if self.weight is None:
-            return list(islice(items, size))
+    def _chunk(self, items: Iterator[T], size: int) -> tuple[list[T], Exception | None]:
+        """Up to ``size`` items, and no more than ``chunk_bytes`` of them by ``weight``; and the
+        error the caller's items raised, if they did (the items before it are still given)."""
         chunk: list[T] = []
         room = self.chunk_bytes
-        for item in islice(items, size):
-            chunk.append(item)
-            room -= self.weight(item)
-            if room <= 0:
-                break
-        return chunk
+        try:
+            for item in islice(items, size):
+                chunk.append(item)
+                if self.weight is not None:
+                    room -= self.weight(item)
+                    if room <= 0:
+                        break
+        except Exception as e:  # noqa: BLE001 - raised once the items before it are yielded
+            return chunk, e
+        return chunk, None
 
     def _check_written(self) -> None:
         if self._unwritten is not None:

@@ -333,5 +333,5 @@ def test_chunks_carry_a_bounded_number_of_bytes():
     pool.weight = len
     pool.chunk_bytes = 4 << 20
     items = iter([b"x" * (1 << 20)] * 10)
-    sizes = [len(pool._chunk(items, 16)) for _ in range(3)]
+    sizes = [len(pool._chunk(items, 16)[0]) for _ in range(3)]
     assert sizes == [4, 4, 2]  # 4 MB a chunk, not 16 items of whatever size

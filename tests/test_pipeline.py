@@ -140,6 +140,31 @@ def test_an_error_in_extraction_is_raised_after_the_files_before_it(tmp_path, ga
     assert summary.unchanged == articles and summary.added > 0
 
 
+def _articles_then(n: int, last):
+    for i in range(n):
+        yield searcher.Article(id=f"a{i}", title=f"Oil prices {i}", body=f"Oil prices rose in Houston, story {i}.")
+    yield last()
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_articles_that_fail_midway_keep_those_before(tmp_path, gazetteer, workers):
+    # A feed that breaks, or a value that is no article, stops the run where it comes, as one by one
+    # would: the run reads chunks of up to 256 articles ahead, and the 200 before it are all indexed.
+    def broken():
+        raise RuntimeError("feed broke")
+
+    def untitled():
+        return searcher.Article(id="x", title=None, body="No title.")
+
+    for name, last, error in [("feed", broken, RuntimeError), ("untitled", untitled, TypeError)]:
+        settings = searcher.IndexSettings(batch_size=10, workers=workers)
+        ix = searcher.Index.create(tmp_path / name / str(workers), settings=settings, gazetteer=gazetteer)
+        with pytest.raises(error):
+            ix.add_articles(_articles_then(200, last))
+        assert len(ix) == 200
+        ix.close()
+
+
 def test_a_few_articles_are_indexed_without_workers(tmp_path, gazetteer):
     from searcher import indexer
 
