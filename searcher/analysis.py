@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 from operator import sub
 from pickle import dumps
@@ -289,7 +289,7 @@ class NewsAnalyzer(Tokenizer):
             first += 1
         end = first + len(kept)
         if end > len(_ONCE) and not _grow_tables(end):
-            return _postings_of_long_text(kept, first, field_boost)
+            return encoded_postings(term_positions(enumerate(kept, first)), field_boost)
         once = _ONCE
         weight = 1.0 * field_boost  # float(count) * field_boost, as Whoosh weighs a term found once
         if len(kept) <= _SHORT_TEXT and len(set(kept)) == len(kept):
@@ -297,7 +297,7 @@ class NewsAnalyzer(Tokenizer):
             return list(zip(map(str.encode, kept), repeat(1), repeat(weight), map(_ONCE_HEAD.__add__, once[first:end])))
         out = []
         ints = _INT
-        for term, where in _positions(kept, first).items():
+        for term, where in term_positions(enumerate(kept, first)).items():
             if len(where) == 1:
                 out.append((term.encode(), 1, weight, _ONCE_HEAD + once[where[0]]))
                 continue
@@ -343,16 +343,18 @@ class _Terms(dict):
         return term
 
 
-def _postings_of_long_text(kept: list[str], first: int, field_boost: float) -> list[tuple[bytes, int, float, bytes]]:
-    """:meth:`NewsAnalyzer.postings` for a text too long for the tables, by Whoosh's encoding."""
+def encoded_postings(positions: dict[str, list[int]], field_boost: float) -> list[tuple[bytes, int, float, bytes]]:
+    """The postings of terms found at ``positions``, as Whoosh's ``Positions.word_values`` makes
+    them (each term's count, weight and encoded positions): for a text too long for the tables,
+    and for fields whose terms are not the consecutive words of a text (``searcher.headlines``)."""
     return [(term.encode(), len(where), float(len(where)) * field_boost, _POSITIONS.encode(where))
-            for term, where in _positions(kept, first).items()]
+            for term, where in positions.items()]
 
 
-def _positions(kept: list[str], first: int) -> dict[str, list[int]]:
-    """Each term of ``kept`` with its positions, counted from ``first``, in first-seen order."""
+def term_positions(found: Iterable[tuple[int, str]]) -> dict[str, list[int]]:
+    """Each term of ``(position, term)`` pairs with its positions, in first-seen order."""
     positions: dict[str, list[int]] = {}
-    for p, term in enumerate(kept, first):
+    for p, term in found:
         if term in positions:
             positions[term].append(p)
         else:

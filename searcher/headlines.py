@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from whoosh.analysis.acore import Token
 
-from searcher.analysis import _POSITIONS, CACHE_WORDS, STOP_WORDS, NewsAnalyzer, stem_term
+from searcher.analysis import CACHE_WORDS, STOP_WORDS, NewsAnalyzer, encoded_postings, stem_term, term_positions
 
 
 class StopWordAnalyzer(NewsAnalyzer):
@@ -74,11 +74,4 @@ class StopWordAnalyzer(NewsAnalyzer):
         >>> [(t, n) for t, n, _, _ in StopWordAnalyzer().postings("The Who and the crowd")]
         [(b'the', 2), (b'who', 1), (b'and', 1)]
         """
-        where: dict[str, list[int]] = {}
-        for t in self(value, positions=True):
-            if t.text in where:
-                where[t.text].append(t.pos)
-            else:
-                where[t.text] = [t.pos]
-        return [(term.encode(), len(places), float(len(places)) * field_boost, _POSITIONS.encode(places))
-                for term, places in where.items()]
+        return encoded_postings(term_positions((t.pos, t.text) for t in self(value, positions=True)), field_boost)
