@@ -291,12 +291,9 @@ def add_articles(
 
 
 def _article_weight(article: Article) -> int:
-    """What an article brings to a worker's chunk (:data:`searcher.writers.CHUNK_BYTES`); 0 for
-    what is no article, which ``prepare`` then refuses in the run's order."""
-    try:
-        return len(article.title) + len(article.body)
-    except (AttributeError, TypeError):
-        return 0
+    """What an article brings to a worker's chunk (:data:`searcher.writers.CHUNK_BYTES`). What is
+    no article raises here, and the pool raises it in the run's order (``SegmentPool._chunk``)."""
+    return len(article.title) + len(article.body)
 
 
 def _clusters(clusterer: Clusterer, item: Prepared, from_file: bool = False) -> list[str]:
