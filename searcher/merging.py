@@ -32,6 +32,9 @@ from whoosh.codec.whoosh3 import COMPRESSION_MIN_SIZE, WHOOSH3_HEADER_MAGIC, W3T
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_ushort
 
+from searcher import deflate
+from searcher.deflate import Compress
+
 _TERMINFO = W3TermInfo._struct
 _POINTER = struct.Struct("!qi")  # after a term info: the offset and length of its postings
 _BLOCK_SIZE = struct.Struct("!i")
@@ -188,7 +191,8 @@ def _raw_postings(reader: Any, info: bytes) -> bytes:
     return reader._terms._postfile.get(offset, length)
 
 
-def rebased_blocks(term: Rebased, compression: int, protocol: int) -> tuple[bytes, bytes]:
+def rebased_blocks(term: Rebased, compression: int, protocol: int,
+                   compress: Compress = deflate.compress) -> tuple[bytes, bytes]:
     """The term's postings as written afresh with its documents numbered from ``term.base``,
     and its term info without the pointer to them: the bytes a decoded merge writes.
 
@@ -203,7 +207,7 @@ def rebased_blocks(term: Rebased, compression: int, protocol: int) -> tuple[byte
         data = dumps(((deltas[0] + base, *deltas[1:]), weights, values), protocol)
         comp = compression if len(data) >= COMPRESSION_MIN_SIZE else 0
         if comp:
-            data = zlib.compress(data, comp)
+            data = compress(data, comp)
         # the weights as stored (32-bit), as a decoded merge sees them, and its two ways
         # of bounding the top one (write_postings: one posting, or a block of them)
         top = 1.0 if weights is None else weights if isinstance(weights, float) else max(weights)

@@ -19,7 +19,6 @@ them ready-made, so a worker process can analyse while this one writes.
 
 from __future__ import annotations
 
-import zlib
 from array import array
 from operator import itemgetter, sub
 from pickle import dumps
@@ -40,8 +39,9 @@ from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from searcher import termtable
+from searcher import deflate, termtable
 from searcher.columnwriter import Buffered
+from searcher.deflate import Compress
 from searcher.merging import Rebased, merged_terms, rebased_blocks
 
 #: One posting: (term bytes, frequency, weight, encoded value), as ``FieldType.index`` yields.
@@ -57,7 +57,7 @@ COLUMN_OVERHEAD = 64
 
 #: zlib level of posting blocks and stored fields. Whoosh's 3 took 2.7 times as long as 1 on
 #: the small blocks (a few hundred bytes) an index is made of, for files about the same size;
-#: every zlib reader reads either.
+#: every zlib reader reads either. ISA-L makes the streams (:mod:`searcher.deflate`).
 COMPRESSION = 1
 #: pickle protocol of posting blocks and stored fields. Whoosh's 2 has no opcode for bytes and
 #: pickles each posting's positions as a call to ``_codecs.encode``: 7 times as long to pickle,
@@ -86,16 +86,18 @@ class SegmentWriter(writing.SegmentWriter):
     """
 
     def __init__(self, ix: Any, *, stored_compression: int = COMPRESSION, protocol: int = PROTOCOL,
-                 **kwargs: Any) -> None:
+                 compress: Compress = deflate.compress, **kwargs: Any) -> None:
         if kwargs.get("codec") is None:
             kwargs["codec"] = W3Codec(compression=COMPRESSION)
         super().__init__(ix, **kwargs)
         self._protocol = protocol
+        self._compress = compress  # zlib's own makes Whoosh's bytes, for the tests that compare them
         # The stored fields' column, which Whoosh's writer makes at zlib level 3 and protocol 2
         # (``STORED_COLUMN``)
         stored = self.perdocwriter._colwriters.get("_stored")
         if stored is not None:
             stored._child._level = stored_compression
+            stored._child._compress = compress
             self.perdocwriter._colwriters["_stored"] = _Pickled(stored._child, protocol)
         for name, field in self.schema.items():
             if field.separate_spelling():
@@ -256,7 +258,7 @@ class SegmentWriter(writing.SegmentWriter):
                        for seg, base, docmap in self._merged]
             try:
                 write_postings(self.fieldwriter, self.schema, self._inverted, pdr, self.codec, readers,
-                               self._protocol)
+                               self._protocol, self._compress)
             finally:
                 for reader, _, _ in readers:
                     reader.close()
@@ -297,7 +299,7 @@ def _forget(terms: dict[bytes, list], docnum: int) -> None:
 
 def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes, list]], lengths: Any,
                    codec: Any, merged: list[tuple[Any, int, dict[int, int] | None]] = (),
-                   protocol: int = PROTOCOL) -> None:
+                   protocol: int = PROTOCOL, compress: Compress = deflate.compress) -> None:
     """Write every term of ``inverted``, and of the ``merged`` segment readers (each with
     its first new document number and its map of new numbers, or None), through a W3
     ``fieldwriter``, as Whoosh's ``FieldWriter.add_postings`` would from the same
@@ -338,7 +340,7 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
                 started = True
             start = offset
             if type(flat) is Rebased:
-                data, info = rebased_blocks(flat, compression, protocol)
+                data, info = rebased_blocks(flat, compression, protocol, compress)
                 out.append(data)
                 offset += len(data)
                 rows.append((prefix + tbytes, info + pack_long(start) + pack_int(len(data))))
@@ -359,7 +361,7 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
                 data = dumps(((d,), None if w32 == 1.0 else w32, vals), protocol)
                 comp = compression if len(data) >= COMPRESSION_MIN_SIZE else 0
                 if comp:
-                    data = zlib.compress(data, comp)
+                    data = compress(data, comp)
                 maxweight = w if w > 0 else 0
                 lbyte = lengthbytes[d] if lengthbytes is not None else 0
                 info = dumps((1, d, maxweight, comp, lbyte, lbyte), 2)
@@ -400,7 +402,7 @@ def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes
                 data = dumps((tuple(deltas), miniw, minivals), protocol)
                 comp = compression if len(data) >= COMPRESSION_MIN_SIZE else 0
                 if comp:
-                    data = zlib.compress(data, comp)
+                    data = compress(data, comp)
                 bmax = max(bweights)
                 if bmax <= 0:
                     bmax = 0  # Whoosh's block starts from the int 0 and keeps it unless a weight is larger
