@@ -44,6 +44,8 @@ _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _FIELD = re.compile(r"(?P<name>[A-Za-z_]+):")
 # A field name as the parser reads one (the start of a word), outside quoted phrases.
 _FIELD_NAME = re.compile(r'"[^"]*"|(?<!\w)(?P<name>\w+):')
+# ... and one with spaces before its value ("country: Iraq")
+_FIELD_SPACED = re.compile(r'"[^"]*"|(?<!\w)(?P<name>\w+):(?P<space>\s+)(?=[^\s)])')
 # Plus and minus only mark a clause at the start of a word, so "co-operation"
 # and "date:2020-01" keep their hyphens.
 _PLUS = r"(?:^|(?<=[\s(]))\+"
@@ -155,6 +157,16 @@ def _lower_field(m: re.Match) -> str:
     return f"{name.lower()}:"
 
 
+def _field_joined(m: re.Match) -> str:
+    """A field's name with spaces before its value ("country: Iraq") as "country:Iraq", the spaces
+    put before the name so that every later position in the query stays where it was typed;
+    anything else as written. Whoosh's parser read "country:" alone as the word "country"."""
+    name = m.group("name")
+    if name is None or name not in QUERY_FIELDS:
+        return m.group(0)
+    return f"{m.group('space')}{name}:"
+
+
 def _sign_in_parentheses(text: str) -> int:
     """Where the first ``+`` or ``-`` that marks a word inside parentheses is (0 if none is)."""
     depth = 0
@@ -208,7 +220,7 @@ def _parse(
     headline: bool = False, phrase_weight: float = 0.0,
 ) -> wq.Query:
     check_syntax(text)
-    text = _FIELD_NAME.sub(_lower_field, text)
+    text = _FIELD_SPACED.sub(_field_joined, _FIELD_NAME.sub(_lower_field, text))
     for m in _FIELD_NAME.finditer(text):
         name = m.group("name")
         if name and name in schema and (schema[name].format is None or not schema[name].indexed) and (

@@ -152,6 +152,28 @@ def test_every_field_can_be_scoped(ix):
 
 
 @pytest.mark.parametrize(
+    "spaced, joined",
+    [
+        ("title: base", "title:base"),
+        ("date: 2020-01", "date:2020-01"),
+        ("date:  [2020-01 to 2020-02]", "date:[2020-01 to 2020-02]"),
+        ('source: "global news"', 'source:"global news"'),
+        ("missiles Source:\twire", "missiles source:wire"),
+        ("body: (radar OR stilts) -title: notes", "body:(radar OR stilts) -title:notes"),
+    ],
+)
+def test_a_field_takes_its_value_after_spaces(ix, spaced, joined):
+    # Whoosh's parser read "title:" then a space as the word "title", and the filter was lost.
+    assert ids(ix, spaced) == ids(ix, joined) != set()
+
+
+def test_a_field_then_spaces_then_nothing_still_says_so(ix):
+    with pytest.raises(searcher.QueryError, match="'title:' at position 4 has no value"):
+        ix.search("war title:   ")
+    assert ids(ix, '"title: base"') == set()  # in a phrase it is words: no title says "title base"
+
+
+@pytest.mark.parametrize(
     "query, expected",
     [
         ("date:2020-01", {"erbil", "far"}),
