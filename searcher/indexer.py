@@ -228,7 +228,36 @@ def add_articles(
     gazetteer: Callable[[], Gazetteer],
     settings: IndexSettings,
 ) -> IndexSummary:
-    """Add or replace (by id) articles made in code rather than read from files."""
+    """Add or replace (by id) articles made in code rather than read from files. What the
+    caller's ``articles`` raise is raised as it is, once the articles before it are indexed."""
+    try:
+        return _add_articles(ix, articles, gazetteer, settings)
+    except _TheirError as e:
+        raise e.error from None  # the same object: its traceback still shows where it was raised
+
+
+class _TheirError(Exception):
+    """An OSError the caller's articles raised, carried past the writer's handling of its own
+    (a ConnectionError of a feed is no "cannot write the index")."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _theirs(articles: Iterable[Article]) -> Iterator[Article]:
+    try:
+        yield from articles
+    except OSError as e:
+        raise _TheirError(e) from e
+
+
+def _add_articles(
+    ix: FileIndex,
+    articles: Iterable[Article],
+    gazetteer: Callable[[], Gazetteer],
+    settings: IndexSettings,
+) -> IndexSummary:
     started = time.monotonic()
     summary = IndexSummary()
     gazetteer = once(gazetteer)
@@ -246,7 +275,7 @@ def add_articles(
 
     written: set[str] = set()  # ids this call has added
     pending: set[str] = set()  # ids added since the last commit
-    articles = iter(articles)
+    articles = _theirs(articles)
     first = list(islice(articles, SMALL_RUN))
     batches = Batches(ix, settings)
     if first:

@@ -156,7 +156,12 @@ def test_articles_that_fail_midway_keep_those_before(tmp_path, gazetteer, worker
     def untitled():
         return searcher.Article(id="x", title=None, body="No title.")
 
-    for name, last, error in [("feed", broken, RuntimeError), ("untitled", untitled, TypeError)]:
+    def disconnected():
+        raise ConnectionError("feed server went away")
+
+    # An OSError of the caller's own (a feed's connection) is theirs, not "cannot write the index".
+    for name, last, error in [("feed", broken, RuntimeError), ("untitled", untitled, TypeError),
+                              ("connection", disconnected, ConnectionError)]:
         settings = searcher.IndexSettings(batch_size=10, workers=workers)
         ix = searcher.Index.create(tmp_path / name / str(workers), settings=settings, gazetteer=gazetteer)
         with pytest.raises(error):
