@@ -51,7 +51,7 @@ def _utf8(value: Any) -> Any:
 
 
 def _fail(message: str, code: int) -> None:
-    typer.echo(f"searcher: {message}", err=True)
+    clioutput.say(f"searcher: {message}")
     raise typer.Exit(code)
 
 
@@ -95,7 +95,7 @@ def _progress() -> tuple[Callable[[int, int, str], None] | None, Callable[[], No
 
 def _say_waiting(index: Path) -> Callable[[float], None]:
     def say(seconds: float) -> None:
-        typer.echo(f"searcher: another run is writing {index}; waiting up to {seconds:g} s", err=True)
+        clioutput.say(f"searcher: another run is writing {index}; waiting up to {seconds:g} s")
 
     return say
 
@@ -411,7 +411,7 @@ def export_cmd(
                 write(json.dumps(present.article_json(article), ensure_ascii=False) + "\n")
                 count += 1
     if output:
-        typer.echo(f"exported {count} articles to {output}", err=True)
+        clioutput.say(f"exported {count} articles to {output}")
 
 
 def _console():
@@ -463,16 +463,16 @@ def main() -> None:
         command = typer.main.get_command(app)
         code = command.main(args=query_argv(sys.argv[1:], command), prog_name="searcher", standalone_mode=False)
     except _ABORTS:  # Ctrl-C or end of input outside a command's own handling
-        typer.echo("searcher: interrupted", err=True)
+        clioutput.say("searcher: interrupted")
         sys.exit(130)
     except _CLICK_ERRORS as e:
         if type(e).__name__ == "NoArgsIsHelpError":  # a bare 'searcher': the help, as Click gives it
-            typer.echo(e.format_message(), err=True)
+            clioutput.say(e.format_message())
             sys.exit(getattr(e, "exit_code", 2))
         # One line, as for every other error: Click would print the usage, a hint and a blank line first
         context = getattr(e, "ctx", None)
         where = f" (see 'searcher {context.info_name} --help')" if context is not None and context.parent else ""
-        typer.echo(f"searcher: {e.format_message()}{where}", err=True)
+        clioutput.say(f"searcher: {e.format_message()}{where}")
         sys.exit(getattr(e, "exit_code", 1))
     except SystemExit:
         if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # Click's own end at a closed pipe (--help | head)
@@ -481,7 +481,7 @@ def main() -> None:
     except Exception as e:  # a bug of ours: one line, and the details on request
         if os.environ.get("SEARCHER_DEBUG"):
             raise
-        typer.echo(f"searcher: internal error: {type(e).__name__}: {e} (set SEARCHER_DEBUG=1 for details)", err=True)
+        clioutput.say(f"searcher: internal error: {type(e).__name__}: {e} (set SEARCHER_DEBUG=1 for details)")
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 

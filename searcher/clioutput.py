@@ -22,12 +22,25 @@ CLOSED_PIPE = 141
 def _silence_stdout() -> None:
     """Send what stdout still buffers to /dev/null: flushed again at exit, it would fail again
     ("Exception ignored ... BrokenPipeError", exit 120)."""
+    _silence(sys.stdout)
+
+
+def _silence(stream: TextIO | None) -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, stream.fileno())
         os.close(devnull)
     except (OSError, ValueError, AttributeError):  # no file descriptor (a test's captured stdout)
         pass
+
+
+def say(line: str) -> None:
+    """One line on stderr. Where stderr cannot be written (closed, a full disk), nothing more is
+    tried: the exit code still tells, rather than a traceback that could not be shown either."""
+    try:
+        typer.echo(line, err=True)
+    except (OSError, ValueError):
+        _silence(sys.stderr)
 
 
 @contextmanager
@@ -41,7 +54,7 @@ def writing(what: str = "the output") -> Iterator[None]:
         raise typer.Exit(CLOSED_PIPE) from None
     except OSError as e:
         _silence_stdout()
-        typer.echo(f"searcher: cannot write {what}: {e.strerror or e}", err=True)
+        say(f"searcher: cannot write {what}: {e.strerror or e}")
         raise typer.Exit(1) from None
 
 

@@ -350,6 +350,26 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_1(index_dir, args):
     assert (code, err) == (1, "searcher: cannot write the output: No space left on device\n")
 
 
+@pytest.mark.parametrize("stderr", ["full", "closed"])
+@pytest.mark.parametrize("args, code", [(["query", '"unclosed'], 2), (["show", "nosuch"], 1),
+                                        (["query", "war", "-x"], 2)])
+def test_an_error_keeps_its_exit_code_when_stderr_cannot_be_written(index_dir, args, code, stderr):
+    # With stderr on a full disk or closed, the line about a malformed query failed to write,
+    # and that failure became a traceback (which could not be written either) and exit 1
+    if stderr == "full" and not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    own = Path(sys.executable).with_name("searcher")
+    argv = [str(own)] if own.exists() else [sys.executable, "-m", "searcher.cli"]
+    argv += [*args, "--index", str(index_dir)]
+    if stderr == "full":
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(argv, cwd=index_dir.parent, stdout=subprocess.DEVNULL, stderr=full, timeout=300)
+    else:
+        done = subprocess.run(argv, cwd=index_dir.parent, stdout=subprocess.DEVNULL, timeout=300,
+                              preexec_fn=lambda: os.close(2))
+    assert done.returncode == code
+
+
 @pytest.mark.parametrize("fails", ["write", "close"])
 def test_an_export_to_a_full_disk_says_so_and_leaves_no_temporary(index_dir, tmp_path, monkeypatch, fails):
     # A failed write left ".backup.jsonl.PID.part" behind: closing the file in the finally
