@@ -229,11 +229,14 @@ def add_articles(
     settings: IndexSettings,
 ) -> IndexSummary:
     """Add or replace (by id) articles made in code rather than read from files. What the
-    caller's ``articles`` raise is raised as it is, once the articles before it are indexed."""
+    caller's ``articles`` raise comes out as it is; what the run committed before it stays."""
     try:
         return _add_articles(ix, articles, gazetteer, settings)
     except _TheirError as e:
-        raise e.error from None  # the same object: its traceback still shows where it was raised
+        error = e.error
+    # Raised here, outside the handler, so that Python does not make _TheirError its context:
+    # the caller's error keeps its own cause and context, and its traceback.
+    raise error
 
 
 class _TheirError(Exception):
@@ -245,11 +248,25 @@ class _TheirError(Exception):
         self.error = error
 
 
-def _theirs(articles: Iterable[Article]) -> Iterator[Article]:
-    try:
-        yield from articles
-    except OSError as e:
-        raise _TheirError(e) from e
+class _Theirs:
+    """The caller's articles, their OSErrors made :class:`_TheirError`. An iterator, not a generator:
+    a generator would close the caller's generator when dropped (a run that fails at an article
+    must leave the rest of a feed to the caller)."""
+
+    def __init__(self, articles: Iterable[Article]) -> None:
+        try:
+            self._articles = iter(articles)
+        except OSError as e:
+            raise _TheirError(e) from None
+
+    def __iter__(self) -> _Theirs:
+        return self
+
+    def __next__(self) -> Article:
+        try:
+            return next(self._articles)
+        except OSError as e:
+            raise _TheirError(e) from None
 
 
 def _add_articles(
@@ -275,7 +292,7 @@ def _add_articles(
 
     written: set[str] = set()  # ids this call has added
     pending: set[str] = set()  # ids added since the last commit
-    articles = _theirs(articles)
+    articles = _Theirs(articles)
     first = list(islice(articles, SMALL_RUN))
     batches = Batches(ix, settings)
     if first:

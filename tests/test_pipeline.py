@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -168,6 +170,37 @@ def test_articles_that_fail_midway_keep_those_before(tmp_path, gazetteer, worker
             ix.add_articles(_articles_then(200, last))
         assert len(ix) == 200
         ix.close()
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_the_callers_error_and_the_rest_of_its_feed_stay_theirs(tmp_path, gazetteer, workers):
+    def feed():
+        yield from _articles_then(100, lambda: searcher.Article(id="late", title="Late", body="Late news."))
+        try:
+            raise TimeoutError("read timed out")
+        except TimeoutError as e:
+            raise ConnectionError("feed down") from e
+
+    ix = searcher.Index.create(tmp_path / "ix", settings=searcher.IndexSettings(batch_size=10, workers=workers),
+                               gazetteer=gazetteer)
+    with pytest.raises(ConnectionError) as raised:
+        ix.add_articles(feed())
+    assert isinstance(raised.value.__cause__, TimeoutError)  # its own chain, nothing of ours
+    assert len(ix) == 100
+    # An article the run refuses ends the run, not the caller's generator: what the run has not
+    # read is still the caller's to read (a run without workers reads no further than it needs)
+    def dated():
+        yield from _articles_then(80, lambda: searcher.Article(id="old", title="Old", body="Old.",
+                                                               date=datetime(1, 1, 1)))
+        yield from _articles_then(5, lambda: searcher.Article(id="after", title="After", body="After."))
+
+    ix = searcher.Index.create(tmp_path / "ix2", settings=searcher.IndexSettings(batch_size=10, workers=0),
+                               gazetteer=gazetteer)
+    articles = dated()
+    with pytest.raises(ValueError, match="outside the years"):
+        ix.add_articles(articles)
+    gc.collect()
+    assert [a.id for a in articles] == ["a0", "a1", "a2", "a3", "a4", "after"]
 
 
 def test_a_few_articles_are_indexed_without_workers(tmp_path, gazetteer):
