@@ -6,8 +6,7 @@ fields of Reuters-21578, for files of the same size (``benchmarks/README.md``). 
 about a tenth of what an indexing worker does. Without ``isal`` (a platform it has no wheel
 for), zlib makes the same streams, only slower.
 
->>> import zlib
->>> zlib.decompress(compress(b"missiles hit Erbil " * 20, 1)) == b"missiles hit Erbil " * 20
+>>> zlib.decompress(compressor(1)(b"missiles hit Erbil " * 20, 1)) == b"missiles hit Erbil " * 20
 True
 """
 
@@ -24,6 +23,15 @@ except ImportError:  # pragma: no cover - isal is a dependency; this is for plat
 #: a function of (data, level) that gives the data as a zlib stream
 Compress = Callable[[bytes, int], bytes]
 
-#: ``compress(data, level)``: ``data`` as a zlib stream, at a level from 1 (the fastest) to 3. Level 0
-#: differs (zlib's stores, ISA-L's compresses): callers that want no compression skip the call.
-compress: Compress = isal_zlib.compress if isal_zlib is not None else zlib.compress
+#: the levels ISA-L takes and makes as zlib would (its 0 compresses, where zlib's stores)
+ISAL_LEVELS = range(1, 4)
+
+
+def compressor(level: int) -> Compress:
+    """What compresses at ``level``: ISA-L for levels 1 to 3, zlib for any other it takes (0
+    stores; 4 to 9 compress harder than ISA-L can).
+
+    >>> compressor(9) is zlib.compress
+    True
+    """
+    return isal_zlib.compress if isal_zlib is not None and level in ISAL_LEVELS else zlib.compress

@@ -192,7 +192,7 @@ def _raw_postings(reader: Any, info: bytes) -> bytes:
 
 
 def rebased_blocks(term: Rebased, compression: int, protocol: int,
-                   compress: Compress = deflate.compress) -> tuple[bytes, bytes]:
+                   compress: Compress | None = None) -> tuple[bytes, bytes]:
     """The term's postings as written afresh with its documents numbered from ``term.base``,
     and its term info without the pointer to them: the bytes a decoded merge writes.
 
@@ -200,6 +200,7 @@ def rebased_blocks(term: Rebased, compression: int, protocol: int,
     the term's first and last ids change; the blocks are unpickled and pickled again
     (at ``protocol``, recompressed at ``compression``) in C, without a Python object per posting.
     """
+    compress = compress or deflate.compressor(compression)
     base = term.base
     out = [WHOOSH3_HEADER_MAGIC]
     for final, (count, last, _, _, minlength, maxlength), (deltas, weights, values) in _blocks(

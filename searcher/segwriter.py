@@ -86,18 +86,20 @@ class SegmentWriter(writing.SegmentWriter):
     """
 
     def __init__(self, ix: Any, *, stored_compression: int = COMPRESSION, protocol: int = PROTOCOL,
-                 compress: Compress = deflate.compress, **kwargs: Any) -> None:
+                 compress: Compress | None = None, **kwargs: Any) -> None:
         if kwargs.get("codec") is None:
             kwargs["codec"] = W3Codec(compression=COMPRESSION)
         super().__init__(ix, **kwargs)
         self._protocol = protocol
-        self._compress = compress  # zlib's own makes Whoosh's bytes, for the tests that compare them
+        # None: by the level (searcher.deflate.compressor); zlib's own makes Whoosh's bytes, for the
+        # tests that compare them
+        self._compress = compress
         # The stored fields' column, which Whoosh's writer makes at zlib level 3 and protocol 2
         # (``STORED_COLUMN``)
         stored = self.perdocwriter._colwriters.get("_stored")
         if stored is not None:
             stored._child._level = stored_compression
-            stored._child._compress = compress
+            stored._child._compress = compress or deflate.compressor(stored_compression)
             self.perdocwriter._colwriters["_stored"] = _Pickled(stored._child, protocol)
         for name, field in self.schema.items():
             if field.separate_spelling():
@@ -299,13 +301,14 @@ def _forget(terms: dict[bytes, list], docnum: int) -> None:
 
 def write_postings(fieldwriter: Any, schema: Any, inverted: dict[str, dict[bytes, list]], lengths: Any,
                    codec: Any, merged: list[tuple[Any, int, dict[int, int] | None]] = (),
-                   protocol: int = PROTOCOL, compress: Compress = deflate.compress) -> None:
+                   protocol: int = PROTOCOL, compress: Compress | None = None) -> None:
     """Write every term of ``inverted``, and of the ``merged`` segment readers (each with
     its first new document number and its map of new numbers, or None), through a W3
     ``fieldwriter``, as Whoosh's ``FieldWriter.add_postings`` would from the same
     postings in sorted order (and the same bytes, with Whoosh's ``protocol`` 2)."""
     blocklimit = codec._blocklimit
     compression = codec._compression
+    compress = compress or deflate.compressor(compression)
     if codec._inlinelimit > 1:
         raise ValueError("inlined postings are not supported")
     postfile = fieldwriter._postfile
