@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
 
 from whoosh import query as wq
 from whoosh.qparser import (
@@ -26,8 +27,8 @@ from whoosh.qparser import (
 from whoosh.qparser import syntax as wsyntax
 from whoosh.qparser.dateparse import DateParserPlugin
 
+from searcher.dateexpr import FORMS, rewrite_clauses
 from searcher.dateexpr import date_bounds as date_bounds  # search.py reads dates of filters through here
-from searcher.dateexpr import rewrite_clauses
 from searcher.daterange import from_column
 from searcher.expansion import bound
 from searcher.model import QueryError
@@ -157,14 +158,22 @@ def _lower_field(m: re.Match) -> str:
     return f"{name.lower()}:"
 
 
-def _field_joined(m: re.Match) -> str:
+def _field_joined(m: re.Match, moved: list[tuple[int, int, int]]) -> str:
     """A field's name with spaces before its value ("country: Iraq") as "country:Iraq", the spaces
-    put before the name so that every later position in the query stays where it was typed;
-    anything else as written. Whoosh's parser read "country:" alone as the word "country"."""
+    put before the name so that the value and all after it stay where they were typed (``moved``
+    gets where the name went: its start and end, and how far); anything else as written.
+    Whoosh's parser read "country:" alone as the word "country"."""
     name = m.group("name")
-    if name is None or name not in QUERY_FIELDS:
+    if name is None or name.lower() not in QUERY_FIELDS:
         return m.group(0)
-    return f"{m.group('space')}{name}:"
+    space = m.group("space")
+    if m.string.startswith("-", m.end()):
+        # "title: -erbil" was the word "title" and not "erbil"; "title:-erbil" is the word "erbil"
+        raise QueryError(f"'{name}:' at position {m.start()} is followed by '-': to leave a word out, "
+                         f"write -{name.lower()}:word", m.start())
+    start = m.start() + len(space)
+    moved.append((start, start + len(name) + 1, len(space)))
+    return f"{space}{name}:"
 
 
 def _sign_in_parentheses(text: str) -> int:
@@ -200,14 +209,29 @@ def parse(
     >>> parse("missile Erbil", build_schema())
     And([Or([Term('title', 'missil'), Term('body', 'missil')]), Or([...])])
     """
+    moved: list[tuple[int, int, int]] = []
     try:
+        check_syntax(text)  # as typed, before the fields are joined to their values: the positions are the user's
+        text = _FIELD_SPACED.sub(partial(_field_joined, moved=moved), text)
         return _parse(text, schema, any_terms=any_terms, now=now, title_weight=title_weight, coord=coord,
                       headline=headline, phrase_weight=phrase_weight)
     except QueryError as e:
+        _at_typed(e, moved)
         # The message is one line on a terminal: what it quotes of the query (a date range
         # may hold a newline, a word a NUL) is shown escaped.
         e.args = (one_line(str(e)),)
         raise
+
+
+def _at_typed(e: QueryError, moved: list[tuple[int, int, int]]) -> None:
+    """Put an error's position back where it was typed, if it fell on a field name that
+    :func:`_field_joined` moved to its value."""
+    position = getattr(e, "position", None)
+    for start, end, shift in moved:
+        if position is not None and start <= position < end:
+            e.position = position - shift
+            e.args = (str(e).replace(f"position {position}", f"position {position - shift}", 1),)
+            return
 
 
 def one_line(message: str) -> str:
@@ -220,7 +244,7 @@ def _parse(
     headline: bool = False, phrase_weight: float = 0.0,
 ) -> wq.Query:
     check_syntax(text)
-    text = _FIELD_SPACED.sub(_field_joined, _FIELD_NAME.sub(_lower_field, text))
+    text = _FIELD_NAME.sub(_lower_field, text)
     for m in _FIELD_NAME.finditer(text):
         name = m.group("name")
         if name and name in schema and (schema[name].format is None or not schema[name].indexed) and (
@@ -268,7 +292,9 @@ def _parse(
     except Exception as e:  # Whoosh's parser raises assorted internals on odd input
         raise QueryError(f"cannot parse the query ({type(e).__name__})") from None
     if errors:
-        raise QueryError(f"cannot read the date '{errors[0]}'")
+        found = re.search(r"(?<!\w)date:\s*" + re.escape(errors[0]), typed) or re.search(r"(?<!\w)date:", typed)
+        at = found.start() if found else 0
+        raise QueryError(f"date at position {at}: cannot read the date '{errors[0]}' (use {FORMS})", at)
     q = _repair(q, any_terms)
     # Normalising flattens an Or of the words' (title OR body) groups into one Or of
     # terms, so the groups that coord counts are taken before it.
@@ -378,6 +404,9 @@ def _modifiers(text: str) -> str:
         if phrase:  # the phrase itself is already out: its proximity, then its boost, as Whoosh reads them
             out.append(fuzzy + (f"^{boost}" if boost is not None else ""))
         elif fuzzy and boost is not None:
+            if not head.lstrip("+-"):  # "~1^2" alone: nothing to make fuzzy and boost
+                raise QueryError(f"'{word}' at position {token.start()}: ~ and ^ follow a word, as in erbil~1^2",
+                                 token.start())
             sign = head[0] if head[0] in "+-" else ""
             out.append(f"{sign}({head[len(sign):]}{fuzzy})^{boost}")
         else:

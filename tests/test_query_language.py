@@ -167,6 +167,26 @@ def test_a_field_takes_its_value_after_spaces(ix, spaced, joined):
     assert ids(ix, spaced) == ids(ix, joined) != set()
 
 
+@pytest.mark.parametrize(
+    "query, position",
+    [
+        ("date: 2020-13", 0),
+        ("oil date:   garbage", 4),
+        ("date:\n\n2020-13", 0),
+        ("date: ()", 0),
+        ("date: ]", 0),  # the parser's own date error had no position
+        ("oil date:]", 4),
+        ("missiles title: -erbil", 9),  # an exclusion would have become an inclusion
+        ("oil ~1^2", 4),  # was an IndexError
+    ],
+)
+def test_errors_after_a_spaced_field_say_where_it_was_typed(ix, query, position):
+    with pytest.raises(searcher.QueryError) as raised:
+        ix.search(query)
+    assert raised.value.position == position
+    assert f"position {position}" in str(raised.value)
+
+
 def test_a_field_then_spaces_then_nothing_still_says_so(ix):
     with pytest.raises(searcher.QueryError, match="'title:' at position 4 has no value"):
         ix.search("war title:   ")
