@@ -72,7 +72,7 @@ def _errors() -> Iterator[None]:
 
 def _progress() -> tuple[Callable[[int, int, str], None] | None, Callable[[], None]]:
     """A progress bar on a terminal; nothing when piped."""
-    if not sys.stderr.isatty():
+    if sys.stderr is None or not sys.stderr.isatty():  # None: started with stderr closed
         return None, lambda: None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -458,6 +458,8 @@ def main() -> None:
     """Console-script entry point: no traceback ever reaches the user."""
     # A kill (SIGTERM) ends a run as Ctrl-C does: the workers stopped, the last commit kept, one line
     signal.signal(signal.SIGTERM, _interrupt)
+    if sys.stdout is None:
+        sys.stdout = clioutput.ClosedStdout()
     try:
         # What app() does, with the Click command made once: query_argv reads its options.
         command = typer.main.get_command(app)
@@ -478,6 +480,8 @@ def main() -> None:
         if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # Click's own end at a closed pipe (--help | head)
             sys.exit(clioutput.CLOSED_PIPE)
         raise
+    except OSError as e:  # Click's own output (--help) on a full disk, a closed stdout or pipe
+        sys.exit(clioutput.failed(e))
     except Exception as e:  # a bug of ours: one line, and the details on request
         if os.environ.get("SEARCHER_DEBUG"):
             raise

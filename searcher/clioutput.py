@@ -4,6 +4,8 @@ with one line, a pipe its reader closed (``searcher export | head -1``) quietly;
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import shutil
 import sys
@@ -34,6 +36,18 @@ def _silence(stream: TextIO | None) -> None:
         pass
 
 
+class ClosedStdout(io.TextIOBase):
+    """What stands for stdout when the program started with it closed (``searcher query war >&-``),
+    where Python sets ``sys.stdout`` to None and every print is quietly lost: each write fails
+    instead, as on a broken disk, so that the command says it could not write and exits 1."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+
 def say(line: str) -> None:
     """One line on stderr. Where stderr cannot be written (closed, a full disk), nothing more is
     tried: the exit code still tells, rather than a traceback that could not be shown either."""
@@ -43,19 +57,23 @@ def say(line: str) -> None:
         _silence(sys.stderr)
 
 
+def failed(e: OSError, what: str = "the output") -> int:
+    """Say that ``what`` could not be written (nothing for a pipe its reader closed); the exit code."""
+    _silence_stdout()
+    if isinstance(e, BrokenPipeError):
+        return CLOSED_PIPE
+    say(f"searcher: cannot write {what}: {e.strerror or e}")
+    return 1
+
+
 @contextmanager
 def writing(what: str = "the output") -> Iterator[None]:
     """Turn a failure to write ``what`` into one line and exit 1, or a closed pipe into exit
     :data:`CLOSED_PIPE` without a word."""
     try:
         yield
-    except BrokenPipeError:
-        _silence_stdout()
-        raise typer.Exit(CLOSED_PIPE) from None
     except OSError as e:
-        _silence_stdout()
-        say(f"searcher: cannot write {what}: {e.strerror or e}")
-        raise typer.Exit(1) from None
+        raise typer.Exit(failed(e, what)) from None
 
 
 def echo(text: str, nl: bool = True) -> None:

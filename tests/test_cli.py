@@ -350,6 +350,17 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_1(index_dir, args):
     assert (code, err) == (1, "searcher: cannot write the output: No space left on device\n")
 
 
+@pytest.mark.parametrize("args", OUTPUTS, ids=lambda args: " ".join(args[:3])[:20])
+def test_a_closed_stdout_is_output_that_cannot_be_written(index_dir, args):
+    # Started with stdout closed (">&-"), Python's sys.stdout is None and every print was lost:
+    # the commands exited 0 having written nothing; export and --help were internal errors
+    own = Path(sys.executable).with_name("searcher")
+    argv = [str(own)] if own.exists() else [sys.executable, "-m", "searcher.cli"]
+    done = subprocess.run([*argv, *args, "--index", str(index_dir)], cwd=index_dir.parent, capture_output=True,
+                          text=True, timeout=300, preexec_fn=lambda: os.close(1))
+    assert (done.returncode, done.stderr) == (1, "searcher: cannot write the output: stdout is closed\n")
+
+
 @pytest.mark.parametrize("stderr", ["full", "closed"])
 @pytest.mark.parametrize("args, code", [(["query", '"unclosed'], 2), (["show", "nosuch"], 1),
                                         (["query", "war", "-x"], 2)])
