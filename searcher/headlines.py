@@ -15,10 +15,19 @@ a query of stop words then finds what it found when the field held every word.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import compress, count
 
 from whoosh.analysis.acore import Token
 
-from searcher.analysis import CACHE_WORDS, STOP_WORDS, NewsAnalyzer, encoded_postings, stem_term, term_positions
+from searcher.analysis import (
+    _FAST_EXPRESSION,
+    CACHE_WORDS,
+    STOP_WORDS,
+    NewsAnalyzer,
+    encoded_postings,
+    stem_term,
+    term_positions,
+)
 
 
 class StopWordAnalyzer(NewsAnalyzer):
@@ -74,4 +83,17 @@ class StopWordAnalyzer(NewsAnalyzer):
         >>> [(t, n) for t, n, _, _ in StopWordAnalyzer().postings("The Who and the crowd")]
         [(b'the', 2), (b'who', 1), (b'and', 1)]
         """
-        return encoded_postings(term_positions((t.pos, t.text) for t in self(value, positions=True)), field_boost)
+        # As __call__ places them, without a token a word: the words with a term take the places from
+        # the first one's on (a word that folds to nothing has none, and takes no place), and the stop
+        # words' terms among them are kept.
+        known = self._terms
+        words = (_FAST_EXPRESSION if value.isascii() else self._expression).findall(value)
+        terms = list(map(known.__getitem__, words))
+        first = 0
+        if None in terms:
+            first = next((n for n, term in enumerate(terms) if term is not None), 0)
+            terms = [term for term in terms if term is not None]
+        kept = list(map(self._stop_terms.__contains__, terms))
+        found = zip(compress(count(first), kept), compress(terms, kept), strict=True)
+        return encoded_postings(term_positions(found), field_boost)
+

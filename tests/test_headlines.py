@@ -39,6 +39,17 @@ def test_the_words_that_make_stop_words_terms_at_their_places_among_all_words(te
     assert _tokens(StopWordAnalyzer(), text, removestops=False) == marked
 
 
+@given(st.lists(words | st.text(max_size=6), max_size=30).map(" ".join) | st.text(max_size=60))
+def test_the_postings_are_what_the_field_makes_of_the_tokens(text):
+    # StopWordAnalyzer.postings reads the words without a token each; Whoosh's field makes the
+    # postings from the tokens
+    from whoosh import fields
+
+    field = fields.TEXT(analyzer=StopWordAnalyzer(), phrase=True)
+    assert StopWordAnalyzer().postings(text) == [
+        (term, n, weight, value) for term, n, weight, value in field.index(text)]
+
+
 @pytest.fixture
 def index(tmp_path, gazetteer):
     ix = searcher.Index.create(tmp_path / "ix", gazetteer=gazetteer)
