@@ -96,4 +96,3 @@ class StopWordAnalyzer(NewsAnalyzer):
         kept = list(map(self._stop_terms.__contains__, terms))
         found = zip(compress(count(first), kept), compress(terms, kept), strict=True)
         return encoded_postings(term_positions(found), field_boost)
-
