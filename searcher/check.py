@@ -21,7 +21,9 @@ It reads, for the latest generation of the index:
     column file the live documents need: those every article has
     (:data:`~searcher.schema.ALWAYS_COLUMNS`), a stored field's (``date``, ``path``) when a
     document stored a value of it, a field's lengths when a document has terms in it; each facets value must
-    unpack; every document with terms in a scored field must have a non-zero length for it;
+    unpack; the ``age`` and ``date`` columns must reach the last document with an age or a date (Whoosh
+    reads a fixed-width column cut short as its default); every document with terms in a scored field
+    must have a non-zero length for it;
 
 * the live document count against the number of stored ids (duplicate ids are a note:
   the same id can come from two files);
@@ -50,6 +52,7 @@ from searcher.schema import (
     BUILD_FOLDER,
     META_FILE,
     READABLE_SCHEMA_VERSIONS,
+    UNDATED_AGE,
     build_schema,
     unpack_facets,
 )
@@ -256,6 +259,9 @@ def _read_segment(reader, schema, doccount: int) -> list[str]:
     missing = _missing_columns(reader, schema, live, stored_values, has_terms)
     if missing:
         raise _SegmentDamage(f"its column file(s) {', '.join(f'{name}.col' for name in missing)} are missing")
+    short = _cut_short(reader, schema, live)
+    if short:
+        raise _SegmentDamage(short)
     fieldname = ""
     try:
         for fieldname in sorted(schema.names()):
@@ -279,6 +285,27 @@ def _read_segment(reader, schema, doccount: int) -> list[str]:
     except Exception as e:
         raise _SegmentDamage(f"cannot read its column of {fieldname!r} (truncated?): {_why(e)}") from None
     return [stored_ids[n] for n in live]
+
+
+def _cut_short(reader, schema, live: list[int]) -> str | None:
+    """What is wrong with a fixed-width column that ends before a document that has a value in
+    it (a file cut short): Whoosh reads the documents past its end as the default, an age of 0
+    or no date, not as an error. Every article has an age; a dated one (an age that is not
+    ``UNDATED_AGE``) has a date."""
+    if not live or "age" not in schema or not reader.has_column("age"):
+        return None
+    ages = reader.column_reader("age", translate=False)
+    wanted = {"age": live[-1]}
+    if "date" in schema and reader.has_column("date"):
+        dated = [n for n in live if ages[n] != UNDATED_AGE]
+        if dated:
+            wanted["date"] = dated[-1]
+    for name, last in wanted.items():
+        count = getattr(reader.column_reader(name, translate=False), "_count", None)  # fixed width: its values
+        if count is not None and count <= last:
+            return (f"its {name}.col holds values for {count} documents, but document {last} has one "
+                    "(the file is cut short?)")
+    return None
 
 
 def _missing_columns(

@@ -89,6 +89,18 @@ def _use(folder: Path, gazetteer) -> list[str]:
 NOTICED = ["trm", "pst", "_stored.col", "facets.col", "cluster.col", "hash.col"]
 
 
+@pytest.mark.parametrize("kind", ["date.col", "age.col"])
+@pytest.mark.parametrize("cut", [0.0, 0.5, 0.9])
+def test_searcher_check_finds_a_date_or_age_column_cut_short(healthy, tmp_path, kind, cut):
+    # Whoosh reads the documents past a fixed-width column's end as its default: every
+    # article's age, and a dated article's date, missing without an error; check said "ok"
+    from searcher.check import check_index
+
+    assert check_index(healthy).ok
+    report = check_index(_damaged(healthy, tmp_path, kind, cut, None))
+    assert not report.ok and "cut short" in report.problems[0], report.problems
+
+
 @pytest.mark.parametrize("kind", NOTICED)
 @pytest.mark.parametrize("cut", [0.0, 0.1, 0.5, 0.9])
 def test_a_truncated_file_is_a_damaged_index(healthy, tmp_path, gazetteer, kind, cut):
