@@ -184,7 +184,7 @@ def take_lock(storage: Storage, wait: float, on_wait: Callable[[float], None] | 
         if wait <= 0:
             raise IndexLockedError(
                 f"the index at {storage.folder} is being written by another process; "
-                "try again later, or wait for it (--wait SECONDS)"
+                "try again later, or wait for it (--wait SECONDS; IndexSettings.lock_wait in code)"
             )
         if on_wait:
             on_wait(wait)
