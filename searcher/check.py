@@ -294,10 +294,11 @@ def _cut_short(reader, schema, live: list[int]) -> str | None:
     ``UNDATED_AGE``) has a date."""
     if not live or "age" not in schema or not reader.has_column("age"):
         return None
+    undated = schema["age"].to_column_value(UNDATED_AGE)  # as the column holds it (made unsigned)
     ages = reader.column_reader("age", translate=False)
     wanted = {"age": live[-1]}
     if "date" in schema and reader.has_column("date"):
-        dated = [n for n in live if ages[n] != UNDATED_AGE]
+        dated = [n for n in live if ages[n] != undated]
         if dated:
             wanted["date"] = dated[-1]
     for name, last in wanted.items():

@@ -89,6 +89,30 @@ def _use(folder: Path, gazetteer) -> list[str]:
 NOTICED = ["trm", "pst", "_stored.col", "facets.col", "cluster.col", "hash.col"]
 
 
+@pytest.mark.parametrize("optimize", [False, True])
+@pytest.mark.parametrize("dates", ["undated last", "undated first", "replaced by undated", "all undated"])
+def test_searcher_check_takes_undated_articles_for_no_damage(tmp_path, gazetteer, dates, optimize):
+    # A date column ends at the last dated article: the undated ones after it are no damage
+    from searcher.check import check_index
+
+    day = datetime(2020, 1, 9)
+    ix = searcher.Index.create(tmp_path / "ix", settings=searcher.IndexSettings(workers=0), gazetteer=gazetteer)
+    first = [searcher.Article(f"a{i}", f"Oil {i}", "Oil rose.", date=None if dates == "all undated" else day)
+             for i in range(3)]
+    last = [searcher.Article(f"b{i}", f"Rain {i}", "Rain fell.", date=day if dates == "undated first" else None)
+            for i in range(2)]
+    if dates == "undated first":
+        first = [searcher.Article(a.id, a.title, a.body) for a in first]
+    ix.add_articles(first + last)
+    if dates == "replaced by undated":
+        ix.add_articles([searcher.Article("a2", "Oil 2", "Oil fell.")])
+    if optimize:
+        ix.optimize()
+    ix.close()
+    report = check_index(tmp_path / "ix")
+    assert report.ok, report.problems
+
+
 @pytest.mark.parametrize("kind", ["date.col", "age.col"])
 @pytest.mark.parametrize("cut", [0.0, 0.5, 0.9])
 def test_searcher_check_finds_a_date_or_age_column_cut_short(healthy, tmp_path, kind, cut):
