@@ -257,7 +257,10 @@ def _parse(
         # would expand to every term of the index, one scored clause each.
         return wq.Every()
     # Dates first, so that a clause that cannot be read is at its place in the query as typed
-    typed, text = text, modifiers(rewrite_clauses(text, now))
+    rewritten = rewrite_clauses(text, now)
+    if rewritten != text:
+        modifiers(text)  # checked as typed first: rewriting the dates moved what follows them
+    typed, text = text, modifiers(rewritten)
     group = OrGroup if any_terms else AndGroup
     fieldboosts = {"title": title_weight} if title_weight != 1.0 else None
     fields = ["headline"] if headline else ["title", "body"]

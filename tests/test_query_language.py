@@ -143,6 +143,7 @@ def test_modifiers_are_read_or_refused_never_made_words(ix):
         ("date: ]", 0),  # the parser's own date error had no position
         ("oil date:]", 4),
         ("missiles title: -erbil", 9),  # an exclusion would have become an inclusion
+        ("date: yesterday erbil~x", 21),  # was 56: where it stood once the date was rewritten
     ],
 )
 def test_a_malformed_query_says_where(ix, query, position):
