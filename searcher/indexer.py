@@ -281,10 +281,7 @@ def _add_articles(
     complete = completer(gazetteer, settings, Documents(ix.schema))
 
     def prepare(article: Article) -> Prepared:
-        article.date = naive_utc(article.date)  # a library user's date may have a time zone, or be a plain date
-        if article.date is not None and not MIN_YEAR <= article.date.year <= MAX_YEAR:
-            # As the readers refuse them: the index's day and month buckets are written YYYY-MM-DD
-            raise ValueError(f"article {article.id!r}: date {article.date} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+        _date_checked(article)
         cut = truncate(article, settings.max_article_chars)
         digest = hashlib.blake2b(f"{article.title}\n{article.body}".encode(), digest_size=16).hexdigest()
         return Prepared(article.id, article.id, digest, articles=[Ready(article.id, None, b"", None, article)],
@@ -338,8 +335,20 @@ def _add_articles(
 
 def _article_weight(article: Article) -> int:
     """What an article brings to a worker's chunk (:data:`searcher.writers.CHUNK_BYTES`). What is
-    no article raises here, and the pool raises it in the run's order (``SegmentPool._chunk``)."""
+    no article, or has a date the index cannot hold, raises here, in the run's process, where the
+    pool stops reading the caller's articles and raises it in the run's order
+    (``SegmentPool._chunk``): raised in a worker, the articles read ahead of it (hundreds) were
+    gone from the caller's generator without being indexed."""
+    _date_checked(article)
     return len(article.title) + len(article.body)
+
+
+def _date_checked(article: Article) -> None:
+    """The article's date made naive UTC, or ValueError when it is outside the years an index holds."""
+    article.date = naive_utc(article.date)  # a library user's date may have a time zone, or be a plain date
+    if article.date is not None and not MIN_YEAR <= article.date.year <= MAX_YEAR:
+        # As the readers refuse them: the index's day and month buckets are written YYYY-MM-DD
+        raise ValueError(f"article {article.id!r}: date {article.date} is outside the years {MIN_YEAR}-{MAX_YEAR}")
 
 
 def _clusters(clusterer: Clusterer, item: Prepared, from_file: bool = False) -> list[str]:

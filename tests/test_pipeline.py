@@ -187,14 +187,14 @@ def test_the_callers_error_and_the_rest_of_its_feed_stay_theirs(tmp_path, gazett
         ix.add_articles(feed())
     assert isinstance(raised.value.__cause__, TimeoutError)  # its own chain, nothing of ours
     assert len(ix) == 100
-    # An article the run refuses ends the run, not the caller's generator: what the run has not
-    # read is still the caller's to read (a run without workers reads no further than it needs)
+    # An article the run refuses ends the run, not the caller's generator: what comes after it is
+    # still the caller's to read (with workers too, which read the articles ahead of their work)
     def dated():
         yield from _articles_then(80, lambda: searcher.Article(id="old", title="Old", body="Old.",
                                                                date=datetime(1, 1, 1)))
         yield from _articles_then(5, lambda: searcher.Article(id="after", title="After", body="After."))
 
-    ix = searcher.Index.create(tmp_path / "ix2", settings=searcher.IndexSettings(batch_size=10, workers=0),
+    ix = searcher.Index.create(tmp_path / "ix2", settings=searcher.IndexSettings(batch_size=10, workers=workers),
                                gazetteer=gazetteer)
     articles = dated()
     with pytest.raises(ValueError, match="outside the years"):
