@@ -244,7 +244,7 @@ def _parse(
     text: str, schema, *, any_terms: bool, now: datetime | None, title_weight: float, coord: float,
     headline: bool = False, phrase_weight: float = 0.0,
 ) -> wq.Query:
-    check_syntax(text)
+    # check_syntax has read the text as typed (parse); joining the fields moved only spaces
     text = _FIELD_NAME.sub(_lower_field, text)
     for m in _FIELD_NAME.finditer(text):
         name = m.group("name")
