@@ -190,8 +190,12 @@ class NewsAnalyzer(Tokenizer):
         """A lower-cased word that is not ASCII without its accents."""
         return (fold_marks(low) if self.marks else low).translate(accent_map)
 
+    def _expression_for(self, value: str) -> re.Pattern:
+        """The pattern of ``value``'s words: marks are not ASCII, and an ASCII text takes the faster
+        one without them."""
+        return _FAST_EXPRESSION if value.isascii() else self._expression
+
     def _setup(self) -> None:
-        # Marks are not ASCII: an ASCII text takes _FAST_EXPRESSION, without them, which is faster.
         self._expression = _FAST_EXPRESSION_MARKS if self.marks else _FAST_EXPRESSION
         self._stem = Stemmer.Stemmer(self.language).stemWord
         self._cache: dict[str, str] = {}
@@ -231,7 +235,7 @@ class NewsAnalyzer(Tokenizer):
         cache = self._cache
         stop_words = STOP_WORDS if self.stops else frozenset()
         pos: int | None = None
-        expression = _FAST_EXPRESSION if value.isascii() else self._expression
+        expression = self._expression_for(value)
         for n, match in enumerate(expression.finditer(value) if tokenize else [_Whole(value)]):
             word = match.group(0)
             if keeporiginal:
@@ -276,7 +280,7 @@ class NewsAnalyzer(Tokenizer):
         [(b'missil', 2), (b'hit', 1), (b'miss', 1)]
         """
         known = self._terms
-        words = (_FAST_EXPRESSION if value.isascii() else self._expression).findall(value)
+        words = self._expression_for(value).findall(value)
         # filter(None) drops stop words (None) in C, but would drop an empty term too.
         kept = list(filter(None, map(known.__getitem__, words)))
         if known.empty:  # looked at after the lookups, which may have made the first empty term

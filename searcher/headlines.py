@@ -20,7 +20,6 @@ from itertools import compress, count
 from whoosh.analysis.acore import Token
 
 from searcher.analysis import (
-    _FAST_EXPRESSION,
     CACHE_WORDS,
     STOP_WORDS,
     NewsAnalyzer,
@@ -87,7 +86,7 @@ class StopWordAnalyzer(NewsAnalyzer):
         # the first one's on (a word that folds to nothing has none, and takes no place), and the stop
         # words' terms among them are kept.
         known = self._terms
-        words = (_FAST_EXPRESSION if value.isascii() else self._expression).findall(value)
+        words = self._expression_for(value).findall(value)
         terms = list(map(known.__getitem__, words))
         first = 0
         if None in terms:
