@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -321,9 +320,7 @@ def test_a_short_option_glued_to_its_value_is_read_when_the_query_is_a_plain_wor
 def _cli_into(stdout, *args: str, cwd: Path) -> tuple[int, str]:
     """Run searcher with ``stdout`` (a file, or PIPE closed at once, as by a reader that is
     gone before the first line): its exit code and stderr."""
-    own = Path(sys.executable).with_name("searcher")
-    cmd = [str(own)] if own.exists() else [sys.executable, "-m", "searcher.cli"]
-    done = subprocess.Popen([*cmd, *args], cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    done = subprocess.Popen([*searcher_command(), *args], cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, text=True)
     if stdout is subprocess.PIPE:
         done.stdout.close()  # long before the process, still starting, writes
     err = done.stderr.read()
@@ -354,10 +351,8 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_1(index_dir, args):
 def test_a_closed_stdout_is_output_that_cannot_be_written(index_dir, args):
     # Started with stdout closed (">&-"), Python's sys.stdout is None and every print was lost:
     # the commands exited 0 having written nothing; export and --help were internal errors
-    own = Path(sys.executable).with_name("searcher")
-    argv = [str(own)] if own.exists() else [sys.executable, "-m", "searcher.cli"]
-    done = subprocess.run([*argv, *args, "--index", str(index_dir)], cwd=index_dir.parent, capture_output=True,
-                          text=True, timeout=300, preexec_fn=lambda: os.close(1))
+    done = subprocess.run([*searcher_command(), *args, "--index", str(index_dir)], cwd=index_dir.parent,
+                          capture_output=True, text=True, timeout=300, preexec_fn=lambda: os.close(1))
     assert (done.returncode, done.stderr) == (1, "searcher: cannot write the output: stdout is closed\n")
 
 
@@ -369,9 +364,7 @@ def test_an_error_keeps_its_exit_code_when_stderr_cannot_be_written(index_dir, a
     # and that failure became a traceback (which could not be written either) and exit 1
     if stderr == "full" and not Path("/dev/full").exists():
         pytest.skip("needs /dev/full")
-    own = Path(sys.executable).with_name("searcher")
-    argv = [str(own)] if own.exists() else [sys.executable, "-m", "searcher.cli"]
-    argv += [*args, "--index", str(index_dir)]
+    argv = [*searcher_command(), *args, "--index", str(index_dir)]
     if stderr == "full":
         with open("/dev/full", "w") as full:
             done = subprocess.run(argv, cwd=index_dir.parent, stdout=subprocess.DEVNULL, stderr=full, timeout=300)
